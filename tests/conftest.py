@@ -1,0 +1,84 @@
+"""Shared fixtures: the data folder beside the checkout, and one tiny model trained through the CLI per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("CFUSION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def cfusion(*args: str, input: str | None = None, check: bool = False, timeout: int = 600):
+    """Runs the installed `cfusion` entry point the way a user would; returns the CompletedProcess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "cfusion.cli.main", *args], input=input, capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"cfusion {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def nl2bash_pairs(shared: Path, n: int, stride: int = 50) -> list[dict]:
+    """n real NL2Bash pairs, spread over the corpus."""
+    nl = (shared / "nl2bash" / "all.nl").read_text().splitlines()
+    cm = (shared / "nl2bash" / "all.cm").read_text().splitlines()
+    return [{"nl": nl[i].strip(), "code": cm[i].strip(), "lang": "bash"} for i in range(0, n * stride, stride)]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+TINY_STEPS = 600
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, shared_data) -> tuple[Path, list[dict]]:
+    """A `tiny` model trained by `cfusion train` on 40 real NL2Bash pairs (about a minute on 2 CPU cores)."""
+    root = tmp_path_factory.mktemp("tiny")
+    pairs = nl2bash_pairs(shared_data, 40)
+    data = write_jsonl(root / "pairs.jsonl", pairs)
+    cfusion(
+        "train",
+        "--stage",
+        "finetune",
+        "--lang",
+        "bash",
+        "--data",
+        str(data),
+        "--out",
+        str(root / "run"),
+        "--preset",
+        "tiny",
+        "--steps",
+        str(TINY_STEPS),
+        "--batch-size",
+        "40",
+        "--lr",
+        "3e-3",
+        "--warmup",
+        "30",
+        "--ema-decay",
+        "0.99",
+        "--ckpt-every",
+        "300",
+        "--log-every",
+        "50",
+        "--device",
+        "cpu",
+        check=True,
+    )
+    return root / "run", pairs
