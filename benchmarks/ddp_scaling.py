@@ -40,7 +40,9 @@ def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int
         "--resume",
     ]
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     wall = time.perf_counter() - t
     recs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     rates = sorted(r["steps_per_s"] for r in recs[3:])  # past warm-up
