@@ -19,7 +19,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Offline natural-language-to-code with a CodeFusion-style diffusion model.",
 )
-WEIGHTS = Path(__file__).resolve().parent.parent / "cfusion" / "weights"
 
 
 def _stderr():
@@ -51,6 +50,18 @@ def _device(name: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
 
 
+def _generator(model: Path | None, lang: str, device: str):
+    """The model at `model`, or the one installed for `lang`, ready on `device` with gradients off."""
+    import torch
+
+    from cfusion.bundle import load_model
+    from cfusion.generate import Generator
+
+    torch.set_grad_enabled(False)
+    net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
+    return Generator(net, tok), folder
+
+
 @app.command()
 def gen(
     request: str = typer.Argument(..., help="What the code should do, in English; '-' reads it from stdin."),
@@ -74,16 +85,11 @@ def gen(
     if lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
     dev = _device(device)
-    import torch
-
-    from cfusion.bundle import load_model
-    from cfusion.generate import DEFAULT_STEPS, Generator
+    from cfusion.generate import DEFAULT_STEPS
 
     err = _stderr()
-    torch.set_grad_enabled(False)
     t0 = time.perf_counter()
-    net, tok, folder = load_model(model if model is not None else _installed_model(lang), dev)
-    g = Generator(net, tok)
+    g, folder = _generator(model, lang, dev)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps)
     if g.feat.too_long(request):
@@ -119,6 +125,68 @@ def gen(
         )
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
+
+
+@app.command("eval")
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="JSONL test pairs (refs: further correct answers)."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or training run folder."),
+    lang: str | None = typer.Option(None, "--lang", "-l", help="Keep only pairs of this language (default: all)."),
+    k: int = typer.Option(5, "-k", help="Candidates per request; metrics are reported at top-1, 3 and 5."),
+    steps: int | None = typer.Option(None, "--steps", help="Denoising steps (default: the model's)."),
+    seed: int = typer.Option(0, "--seed"),
+    limit: int | None = typer.Option(None, "--limit", help="Score only the first N pairs (quick runs)."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Requests per generation batch."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for predictions.jsonl and metrics.json."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
+):
+    """Score a model on a test set with the paper's metrics at top-1/3/5.
+
+    Example: cfusion eval --model runs/bash --data data/bash_test.jsonl -k 5 --out runs/bash/eval
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from cfusion.data import read_pairs
+    from cfusion.evaluate import evaluate as run_eval
+    from cfusion.evaluate import write_results
+    from cfusion.generate import DEFAULT_STEPS
+
+    if lang is not None and lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    if limit is not None and limit <= 0:
+        raise UsageError(f"--limit must be positive, got {limit}")
+    pairs = read_pairs(data, lang=lang)[:limit]
+    langs = sorted({p.lang for p in pairs})
+    if len(langs) > 1:
+        raise UsageError(f"{data} mixes languages ({', '.join(langs)})", hint="pass --lang to pick one")
+    dev = _device(device)
+    g, folder = _generator(model, langs[0], dev)
+    steps = steps if steps is not None else DEFAULT_STEPS
+    g.check(langs[0], k, steps)
+    with Progress(
+        TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr()
+    ) as bar:
+        task = bar.add_task("eval", total=len(pairs))
+        predictions, metrics = run_eval(g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n))
+    metrics = {"model": str(folder), "data": str(data), "device": dev, **metrics}
+    out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
+    write_results(out, predictions, metrics)
+    if as_json:
+        print(json.dumps(metrics))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{metrics['n']} {langs[0]} requests, k={k}, {steps} steps, {metrics['ms_per_request']} ms each"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics["metrics"].items():
+        table.add_row(name, f"{value:.2f}")
+    Console().print(table)
+    _stderr().print(f"[dim]predictions and metrics in {out}[/dim]")
 
 
 @app.command()
@@ -204,6 +272,103 @@ def train(
         folder = run_training(args, progress=progress, log=lambda m: bar.console.print(m) if main_rank else None)
     if main_rank:
         print(folder)
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Turn public data into cfusion's JSONL (one pair per line).")
+app.add_typer(data_app, name="data")
+
+
+def _wrote(pairs, out: Path, what: str) -> None:
+    from cfusion.importers import write_jsonl
+
+    write_jsonl(pairs, out)
+    _stderr().print(f"{len(pairs)} {what} -> {out}")
+    print(out)
+
+
+@data_app.command("codefusion")
+def data_codefusion(
+    path: Path = typer.Argument(..., help="BashBenchmarks.json, PythonBenchmarks.json or CFRuleBenchmarks.json."),
+    split: str = typer.Option(..., "--split", help="train or test."),
+    out: Path = typer.Option(..., "--out"),
+    conala: Path | None = typer.Option(None, "--conala", help="CoNaLa folder: fallback for null Python requests."),
+):
+    """The CodeFusion benchmarks. Example: cfusion data codefusion BashBenchmarks.json --split test --out t.jsonl"""
+    from cfusion.importers import import_codefusion
+
+    if split not in ("train", "test"):
+        raise UsageError(f"--split must be train or test, got {split!r}")
+    _wrote(import_codefusion(path, split, conala), out, f"{split} pairs")
+
+
+@data_app.command("nl2bash")
+def data_nl2bash(
+    nl: Path = typer.Option(..., "--nl", help="all.nl"),
+    cm: Path = typer.Option(..., "--cm", help="all.cm"),
+    out: Path = typer.Option(..., "--out"),
+):
+    """NL2Bash, aligned by line. Example: cfusion data nl2bash --nl all.nl --cm all.cm --out nl2bash.jsonl"""
+    from cfusion.importers import import_nl2bash
+
+    _wrote(import_nl2bash(nl, cm), out, "pairs")
+
+
+@data_app.command("tldr")
+def data_tldr(
+    pages: Path = typer.Argument(..., help="tldr's pages/ folder."),
+    out: Path = typer.Option(..., "--out"),
+    platform: list[str] = typer.Option(["common", "linux"], "--platform", help="Repeat for several."),
+):
+    """tldr-pages (CC BY 4.0), placeholders filled. Example: cfusion data tldr tldr/pages --out tldr.jsonl"""
+    from cfusion.importers import import_tldr
+
+    _wrote(import_tldr(pages, tuple(platform)), out, "pairs")
+
+
+@data_app.command("cheatsheets")
+def data_cheatsheets(folder: Path = typer.Argument(...), out: Path = typer.Option(..., "--out")):
+    """cheat/cheatsheets (CC0). Example: cfusion data cheatsheets cheatsheets/ --out cheat.jsonl"""
+    from cfusion.importers import import_cheatsheets
+
+    _wrote(import_cheatsheets(folder), out, "pairs")
+
+
+@data_app.command("snippets")
+def data_snippets(
+    root: Path = typer.Argument(..., help="A tree of .py files (e.g. Python's standard library)."),
+    out: Path = typer.Option(..., "--out", help="Text file, one snippet per line."),
+):
+    """One-line Python statements for pre-training. Example: cfusion data snippets /usr/lib/python3.11 --out py.txt"""
+    from cfusion.importers import extract_python_snippets
+
+    if not root.is_dir():
+        raise UsageError(f"not a folder: {root}")
+    snippets = extract_python_snippets(root)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(s + "\n" for s in snippets))
+    tmp.replace(out)
+    _stderr().print(f"{len(snippets)} snippets -> {out}")
+    print(out)
+
+
+@data_app.command("decontaminate")
+def data_decontaminate(
+    train: Path = typer.Argument(..., help="JSONL training pairs."),
+    test: list[Path] = typer.Option(..., "--test", help="JSONL test set(s) to protect; repeat for several."),
+    out: Path = typer.Option(..., "--out"),
+):
+    """Drop training pairs whose command or request occurs in a test set, and say how many went."""
+    from cfusion.data import read_pairs
+    from cfusion.importers import decontaminate
+
+    kept = read_pairs(train)
+    held_out = [p for path in test for p in read_pairs(path)]
+    kept, report = decontaminate(kept, held_out)
+    _stderr().print(
+        f"dropped {report['dropped']} of {report['dropped'] + report['kept']} pairs "
+        f"({report['dropped_code']} by command, {report['dropped_nl']} by request)"
+    )
+    _wrote(kept, out, "pairs kept")
 
 
 def main() -> None:

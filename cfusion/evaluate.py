@@ -1,0 +1,65 @@
+"""Scores a model on a JSONL test set with the paper's metrics at top-1/3/5; writes predictions and metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cfusion.checkpoint import write_json_atomic
+from cfusion.data import Pair
+from cfusion.generate import Generator
+
+
+def evaluate(
+    gen: Generator,
+    pairs: list[Pair],
+    lang: str,
+    k: int = 5,
+    steps: int = 50,
+    seed: int = 0,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[dict], dict]:
+    """Generates k candidates per request in batches, then scores them against each request's references."""
+    from cfusion.metrics import score_topk
+
+    predictions = []
+    t0 = time.perf_counter()
+    for i in range(0, len(pairs), batch_size):
+        chunk = pairs[i : i + batch_size]
+        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i)
+        for p, cands in zip(chunk, answers):
+            predictions.append(
+                {
+                    "id": p.id,
+                    "nl": p.nl,
+                    "refs": [p.code, *p.refs],
+                    "candidates": [{"code": c.code, "score": round(c.score, 4), "votes": c.votes} for c in cands],
+                }
+            )
+        if progress:
+            progress(len(chunk))
+    seconds = time.perf_counter() - t0
+    candidates = [[c["code"] for c in p["candidates"]] for p in predictions]
+    metrics = score_topk(candidates, [p["refs"] for p in predictions], lang)
+    metrics = {key: round(v, 2) for key, v in metrics.items()}
+    run = {
+        "lang": lang,
+        "n": len(pairs),
+        "k": k,
+        "steps": steps,
+        "seed": seed,
+        "seconds": round(seconds, 1),
+        "ms_per_request": round(1000 * seconds / max(1, len(pairs)), 1),
+    }
+    return predictions, {**run, "metrics": metrics}
+
+
+def write_results(out: Path, predictions: list[dict], metrics: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "predictions.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(p) + "\n" for p in predictions))
+    tmp.replace(out / "predictions.jsonl")
+    write_json_atomic(out / "metrics.json", metrics)
