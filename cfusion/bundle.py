@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -70,8 +69,3 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusi
         raise CheckpointError(f"checkpoint {folder} does not match its config ({detail})")
     model.load_state_dict(state, strict=False)
     return model.to(device).eval(), tok, folder
-
-
-def describe(folder: Path) -> dict:
-    """config.json as a dict, for --json outputs and logs."""
-    return json.loads((Path(folder) / "config.json").read_text())

@@ -10,7 +10,6 @@ import torch.nn.functional as F
 
 from cfusion.config import ModelConfig
 from cfusion.kernels import argmax_head_ref, cross_attention_ref
-from cfusion.tokenizer import PAD_ID
 
 
 class MLP(nn.Sequential):
@@ -267,10 +266,3 @@ class CodeFusion(nn.Module):
                 z = torch.randn(x.shape, device=dev, generator=generator, dtype=x.dtype) if eta > 0 else x0_hat
                 x = noise_update_ref(x, x0_hat, z, coefs, torch.full((Bk,), i, device=dev))
         return self.argmax(self.decoder(x0_hat, kv_d, mem_len))
-
-
-def count_parameters(model: CodeFusion, trainable_only: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-__all__ = ["CodeFusion", "PAD_ID", "count_parameters", "pack"]
