@@ -580,7 +580,8 @@ def score_topk(
     Accuracy-type values are percent (0-100) as the paper reports them: template_match@k, template_accuracy@k and
     exact@k (best of the first k), valid@1 (top-1 parses), valid_all (all candidates), bleu@1 and codebleu@1
     (python, corpus scores of the top-1). nlc2cmd@k is in [-1, 1] as the competition reports it. Diversity over
-    each request's full candidate list, in [0, 1] as the paper reports it: distinct_1..4 and edit_distance.
+    each request's full candidate list, in [0, 1] as the paper reports it: distinct_1..4 and edit_distance, averaged
+    over the requests with at least two candidates (and, for distinct_n, at least one n-gram).
     """
     _check_lang(lang)
     if len(preds) != len(refs):
@@ -607,7 +608,10 @@ def score_topk(
     valid = _VALID[lang]
     out["valid@1"] = 100 * _mean([float(bool(ps) and valid(ps[0])) for ps in preds])
     out["valid_all"] = 100 * _mean([float(valid(p)) for ps in preds for p in ps])
+    # Diversity is a property of a list: requests with fewer than two candidates, or with no n-gram of that order,
+    # have none, and averaging them in as 0 would score short commands as undiverse.
+    lists = [ps for ps in preds if len(ps) >= 2]
     for n in range(1, 5):
-        out[f"distinct_{n}"] = _mean([distinct_ngrams(ps, n) for ps in preds])
-    out["edit_distance"] = _mean([pairwise_edit_distance(ps) for ps in preds])
+        out[f"distinct_{n}"] = _mean([distinct_ngrams(ps, n) for ps in lists if any(len(c.split()) >= n for c in ps)])
+    out["edit_distance"] = _mean([pairwise_edit_distance(ps) for ps in lists])
     return out

@@ -323,11 +323,12 @@ def test_score_topk_bash_toy():
         "nlc2cmd@3": 1.0,
         "valid@1": 100.0,
         "valid_all": 100 * 5 / 6,  # "rmdir |" does not parse
-        "distinct_1": (3 / 4 + 1 + 4 / 6) / 3,
+        # Diversity only over lists of two or more: requests 0 and 2 (request 1 has a single candidate).
+        "distinct_1": (3 / 4 + 4 / 6) / 2,
         "distinct_2": 1.0,
-        "distinct_3": (0 + 1 + 0) / 3,  # only "cat f | wc -l" has 3-grams, all distinct
-        "distinct_4": (0 + 1 + 0) / 3,
-        "edit_distance": (1 / 5 + 0 + 1 / 7) / 3,  # one character apart each; one candidate scores 0
+        "distinct_3": 0.0,  # neither list has a 3-gram: nothing to average
+        "distinct_4": 0.0,
+        "edit_distance": (1 / 5 + 1 / 7) / 2,  # one character apart in each list
     }
     assert m.keys() == expected.keys()
     for key, value in expected.items():
