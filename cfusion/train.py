@@ -278,6 +278,10 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     )
     metrics_path = run / "metrics.jsonl"
+    if dist.main and start and metrics_path.exists():
+        # Steps logged after the checkpoint we resume from will be run (and logged) again: drop them.
+        kept = [line for line in metrics_path.read_text().splitlines() if json.loads(line)["step"] <= start]
+        metrics_path.write_text("".join(line + "\n" for line in kept))
     t0, last = time.perf_counter(), start
     step = start
     if device.type == "cuda":

@@ -1,3 +1,4 @@
+import json
 import os
 import random
 import re
@@ -141,6 +142,8 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path, shared_data):
     assert killed_at < steps and not (tmp_path / "killed" / "model").exists()
 
     subprocess.run(_train_cmd(data, tmp_path / "killed", steps, 20), check=True, capture_output=True)
+    logged = [json.loads(line)["step"] for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(5, steps + 1, 5))  # no step logged twice across the kill
     for name in ("model", "train_state"):
         a = load_tensors(read_latest(tmp_path / "whole" / "checkpoints"), name)
         b = load_tensors(read_latest(ckpts), name)
