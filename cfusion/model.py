@@ -146,31 +146,17 @@ def pack(a: torch.Tensor, a_len: torch.Tensor, b: torch.Tensor, b_len: torch.Ten
     return out, a_len + b_len
 
 
-def load_minilm() -> nn.Module:
-    """all-MiniLM-L6-v2 as a transformers BertModel (no pooler), from local files only, in float32."""
-    from safetensors.torch import load_file
-    from transformers import BertConfig, BertModel
-
-    from cfusion.tokenizer import minilm_path
-
-    path = minilm_path()
-    model = BertModel(BertConfig.from_pretrained(str(path)), add_pooling_layer=False)
-    state = {k.removeprefix("bert."): v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
-    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("pooler.")}, strict=False)
-    missing = set(model.state_dict()) - set(state) - {"embeddings.position_ids"}
-    assert not missing, f"MiniLM weights incomplete: {sorted(missing)[:3]}"
-    return model
-
-
 class CodeFusion(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
         if cfg.encoder == "minilm":
+            from cfusion.minilm import load_minilm
+
             self.minilm = load_minilm()
             self.minilm.requires_grad_(cfg.encoder_trainable)
-            self.enc_proj = nn.Linear(self.minilm.config.hidden_size, d)
+            self.enc_proj = nn.Linear(self.minilm.embeddings.word_embeddings.embedding_dim, d)
             self.literal = TokenEncoder(cfg, cfg.n_literal_layers) if cfg.n_literal_layers else None
         else:
             self.minilm = None
@@ -187,9 +173,8 @@ class CodeFusion(nn.Module):
         parts = []
         if self.minilm is not None:
             ids, lens = batch["enc_ids"], batch["enc_len"]
-            mask = (torch.arange(ids.shape[1], device=ids.device)[None, :] < lens[:, None]).long()
             with torch.set_grad_enabled(self.cfg.encoder_trainable and torch.is_grad_enabled()):
-                h = self.minilm(input_ids=ids, attention_mask=mask).last_hidden_state
+                h = self.minilm(ids, lens)
             parts.append((self.enc_proj(h), lens))
         if self.literal is not None:
             lit = self.literal(self.code_embed(batch["lit_ids"]), batch["lit_len"])
