@@ -21,6 +21,7 @@ def evaluate(
     seed: int = 0,
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
+    clamp: bool = True,
 ) -> tuple[list[dict], dict]:
     """Generates k candidates per request in batches, then scores them against each request's references."""
     from cfusion.metrics import score_topk
@@ -29,7 +30,7 @@ def evaluate(
     t0 = time.perf_counter()
     for i in range(0, len(pairs), batch_size):
         chunk = pairs[i : i + batch_size]
-        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i)
+        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i, clamp=clamp)
         for p, cands in zip(chunk, answers):
             predictions.append(
                 {
@@ -51,6 +52,7 @@ def evaluate(
         "k": k,
         "steps": steps,
         "seed": seed,
+        "clamp": clamp,
         "seconds": round(seconds, 1),
         "ms_per_request": round(1000 * seconds / max(1, len(pairs)), 1),
     }

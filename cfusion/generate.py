@@ -48,13 +48,20 @@ class Generator:
 
     @torch.no_grad()
     def generate(
-        self, requests: list[str], lang: str, k: int = 5, steps: int = DEFAULT_STEPS, seed: int = 0, eta: float = 0.0
+        self,
+        requests: list[str],
+        lang: str,
+        k: int = 5,
+        steps: int = DEFAULT_STEPS,
+        seed: int = 0,
+        eta: float = 0.0,
+        clamp: bool = True,
     ) -> list[list[Candidate]]:
         self.check(lang, k, steps)
         dev = self.device
         batch = {key: v.to(dev) for key, v in self.feat.requests(requests).items()}
         g = torch.Generator(dev).manual_seed(seed)
-        ids, scores = self.model.sample(batch, self.cfg.max_code_len[lang], self.schedule, steps, eta, g, k=k)
+        ids, scores = self.model.sample(batch, self.cfg.max_code_len[lang], self.schedule, steps, eta, g, k, clamp)
         ids, scores = ids.cpu(), scores.float().cpu()
         out = []
         for r in range(len(requests)):

@@ -191,10 +191,20 @@ class CodeFusion(nn.Module):
         return self
 
     # ---- code embedding L, head H --------------------------------------------------------------------------
+    def code_table(self) -> torch.Tensor:
+        """Rows of L on a sphere of radius sqrt(d_latent), so the MSE terms cannot shrink them to 0. (V, d_latent)"""
+        return F.normalize(self.embed.weight, dim=-1) * math.sqrt(self.cfg.d_latent)
+
     def code_embed(self, y: torch.Tensor) -> torch.Tensor:
-        """x0 = L(y): rows of L on a sphere of radius sqrt(d_latent), so the MSE terms cannot shrink them to 0."""
-        w = F.normalize(self.embed.weight, dim=-1) * math.sqrt(self.cfg.d_latent)
-        return F.embedding(y, w)  # (B, n, d_latent)
+        """x0 = L(y). (B, n) -> (B, n, d_latent)"""
+        return F.embedding(y, self.code_table())
+
+    @staticmethod
+    def nearest_embedding(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Each vector replaced by the row of `table` with the largest dot product (all rows have one norm, so the
+        nearest one); the same fused linear + argmax as the head. (..., d) -> (..., d)"""
+        ids, _ = argmax_head_ref(x, table, None)
+        return table[ids]
 
     def logits(self, d_s: torch.Tensor) -> torch.Tensor:
         return self.head(d_s)
@@ -230,9 +240,21 @@ class CodeFusion(nn.Module):
 
     # ---- sampling -------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, batch: dict, n: int, schedule, steps: int, eta: float, generator: torch.Generator, k: int = 1):
+    def sample(
+        self,
+        batch: dict,
+        n: int,
+        schedule,
+        steps: int,
+        eta: float,
+        generator: torch.Generator,
+        k: int = 1,
+        clamp: bool = True,
+    ):
         """k samples per request from one batched pass: x_T ~ N(0, I), `steps` denoising steps, then D and H once.
 
+        clamp: before each update, snap x0_hat to its nearest code embedding (Diffusion-LM's clamping trick), so
+        later steps start from real tokens rather than a blur of them; D and H still read the last x0_hat.
         Returns ids (B*k, n) and per-token log-probabilities of the chosen tokens (B*k, n), rows grouped by request.
         """
         from cfusion.kernels import noise_update_ref
@@ -241,6 +263,7 @@ class CodeFusion(nn.Module):
         if k > 1:
             mem, mem_len = mem.repeat_interleave(k, 0), mem_len.repeat_interleave(k, 0)
         kv_n, kv_d = self.denoiser.kv(mem), self.decoder.kv(mem)  # projected once, reused at every step
+        table = self.code_table()  # (V, d_latent), computed once
         Bk, dev = mem.shape[0], mem.device
         ts, coefs = schedule.step_table(steps, eta)
         coefs = coefs.to(dev)
@@ -248,6 +271,7 @@ class CodeFusion(nn.Module):
         for i, t in enumerate(ts):
             x0_hat = self.denoiser(x, kv_n, mem_len, torch.full((Bk,), t, device=dev))
             if i + 1 < len(ts):
-                z = torch.randn(x.shape, device=dev, generator=generator, dtype=x.dtype) if eta > 0 else x0_hat
-                x = noise_update_ref(x, x0_hat, z, coefs, torch.full((Bk,), i, device=dev))
+                x0_next = self.nearest_embedding(x0_hat, table) if clamp else x0_hat
+                z = torch.randn(x.shape, device=dev, generator=generator, dtype=x.dtype) if eta > 0 else x0_next
+                x = noise_update_ref(x, x0_next, z, coefs, torch.full((Bk,), i, device=dev))
         return self.argmax(self.decoder(x0_hat, kv_d, mem_len))

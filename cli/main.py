@@ -71,6 +71,7 @@ def gen(
     seed: int = typer.Option(0, "--seed", help="Seed of the initial noise."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or training run folder."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of one candidate per line."),
 ):
     """Generate code for a request. The code is printed, never executed.
@@ -98,7 +99,7 @@ def gen(
             "the rest is ignored"
         )
     t1 = time.perf_counter()
-    cands = g.generate([request], lang, k=k, steps=steps, seed=seed)[0]
+    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp)[0]
     t2 = time.perf_counter()
     if as_json:
         print(
@@ -110,6 +111,7 @@ def gen(
                     "k": k,
                     "steps": steps,
                     "seed": seed,
+                    "clamp": clamp,
                     "device": dev,
                     "ms": round(1000 * (t2 - t1), 1),
                     "candidates": [{"code": c.code, "score": round(c.score, 4), "votes": c.votes} for c in cands],
@@ -139,6 +141,7 @@ def evaluate(
     batch_size: int = typer.Option(64, "--batch-size", help="Requests per generation batch."),
     out: Path | None = typer.Option(None, "--out", help="Folder for predictions.jsonl and metrics.json."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
 ):
     """Score a model on a test set with the paper's metrics at top-1/3/5.
@@ -168,7 +171,9 @@ def evaluate(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr()
     ) as bar:
         task = bar.add_task("eval", total=len(pairs))
-        predictions, metrics = run_eval(g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n))
+        predictions, metrics = run_eval(
+            g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp
+        )
     metrics = {"model": str(folder), "data": str(data), "device": dev, **metrics}
     out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
     write_results(out, predictions, metrics)

@@ -137,3 +137,25 @@ def test_a_frozen_minilm_gets_no_gradient_and_is_not_saved():
     assert not any(k.startswith("minilm.") for k in model_state(m))
     m.train()
     assert not m.minilm.training  # no dropout in a frozen encoder
+
+
+def test_nearest_embedding_snaps_to_the_closest_row():
+    m = tiny()
+    table = m.code_table()
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, table.shape[0], (3, 5), generator=g)
+    noisy = table[ids] + 0.05 * torch.randn(3, 5, table.shape[1], generator=g)
+    snapped = m.nearest_embedding(noisy, table)
+    assert torch.equal(snapped, table[ids])  # small noise: back to the same rows, exactly
+    far = torch.randn(7, table.shape[1], generator=g)
+    best = torch.cdist(far, table).argmin(-1)  # one norm for all rows: max dot product = min distance
+    assert torch.equal(m.nearest_embedding(far, table), table[best])
+
+
+def test_clamped_and_plain_sampling_differ_but_share_shapes():
+    m = tiny().eval()
+    b = batch(m.cfg)
+    sch = Schedule(m.cfg.diffusion_steps)
+    a = m.sample(b, 12, sch, 6, 0.0, torch.Generator().manual_seed(0), k=2, clamp=True)
+    c = m.sample(b, 12, sch, 6, 0.0, torch.Generator().manual_seed(0), k=2, clamp=False)
+    assert a[0].shape == c[0].shape and not torch.equal(a[1], c[1])
