@@ -37,7 +37,9 @@ def evaluate(
                     "id": p.id,
                     "nl": p.nl,
                     "refs": [p.code, *p.refs],
-                    "candidates": [{"code": c.code, "score": round(c.score, 4), "votes": c.votes} for c in cands],
+                    "candidates": [
+                        {"code": c.code, "score": round(c.score, 4), "votes": c.votes, "valid": c.valid} for c in cands
+                    ],
                 }
             )
         if progress:

@@ -9,6 +9,7 @@ import torch
 from cfusion.diffusion import Schedule
 from cfusion.errors import UsageError
 from cfusion.features import Featurizer
+from cfusion.metrics import VALIDATORS
 from cfusion.model import CodeFusion
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
@@ -20,6 +21,7 @@ class Candidate:
     code: str
     score: float  # mean log-probability of the chosen tokens, up to and including the first pad
     votes: int  # how many of the k samples gave this code
+    valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
 
 
 class Generator:
@@ -63,6 +65,7 @@ class Generator:
         g = torch.Generator(dev).manual_seed(seed)
         ids, scores = self.model.sample(batch, self.cfg.max_code_len[lang], self.schedule, steps, eta, g, k, clamp)
         ids, scores = ids.cpu(), scores.float().cpu()
+        valid = VALIDATORS[lang]
         out = []
         for r in range(len(requests)):
             found: dict[str, Candidate] = {}
@@ -72,11 +75,12 @@ class Generator:
                     continue
                 c = found.get(code)
                 if c is None:
-                    found[code] = Candidate(code, score, 1)
+                    found[code] = Candidate(code, score, 1, valid(code))
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            out.append(sorted(found.values(), key=lambda c: (-c.score, -c.votes, c.code)))
+            # Valid candidates first: the top answer parses whenever any candidate does.
+            out.append(sorted(found.values(), key=lambda c: (not c.valid, -c.score, -c.votes, c.code)))
         return out
 
     def _cut(self, ids: torch.Tensor, scores: torch.Tensor) -> tuple[str, float]:

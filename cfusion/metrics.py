@@ -480,7 +480,7 @@ def cf_valid(rule: str) -> bool:
     return end is not None and _ws(s, end) == len(s) and ("(" in s or _CF_OP.search(s) is not None)
 
 
-_VALID = {"bash": bash_valid, "python": python_valid, "cf": cf_valid}
+VALIDATORS = {"bash": bash_valid, "python": python_valid, "cf": cf_valid}
 
 
 # --- BLEU ---
@@ -605,7 +605,7 @@ def score_topk(
             out["codebleu@1"] = codebleu(top1, refs)
         except ImportError as err:  # an environment installed before codebleu became a dependency
             warnings.warn(f"codebleu@1 left out: {err}; pip install codebleu tree-sitter-python", stacklevel=2)
-    valid = _VALID[lang]
+    valid = VALIDATORS[lang]
     out["valid@1"] = 100 * _mean([float(bool(ps) and valid(ps[0])) for ps in preds])
     out["valid_all"] = 100 * _mean([float(valid(p)) for ps in preds for p in ps])
     # Diversity is a property of a list: requests with fewer than two candidates, or with no n-gram of that order,

@@ -114,7 +114,9 @@ def gen(
                     "clamp": clamp,
                     "device": dev,
                     "ms": round(1000 * (t2 - t1), 1),
-                    "candidates": [{"code": c.code, "score": round(c.score, 4), "votes": c.votes} for c in cands],
+                    "candidates": [
+                        {"code": c.code, "score": round(c.score, 4), "votes": c.votes, "valid": c.valid} for c in cands
+                    ],
                 }
             )
         )

@@ -44,7 +44,10 @@ def test_gen_json_reads_stdin_and_ranks_distinct_candidates(tiny_run):
     codes = [c["code"] for c in out["candidates"]]
     scores = [c["score"] for c in out["candidates"]]
     assert codes[0] == pairs[3]["code"] and len(set(codes)) == len(codes) <= 5
-    assert scores == sorted(scores, reverse=True) and sum(c["votes"] for c in out["candidates"]) <= 5
+    # Valid candidates first, each group by score.
+    keys = [(not c["valid"], -c["score"]) for c in out["candidates"]]
+    assert keys == sorted(keys) and sum(c["votes"] for c in out["candidates"]) <= 5
+    assert out["candidates"][0]["valid"] and len(scores) == len(codes)
 
 
 def test_gen_is_deterministic_for_a_seed(tiny_run):
