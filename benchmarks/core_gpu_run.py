@@ -101,6 +101,17 @@ def step_breakdown(run_dir: Path, args_json: Path, device: str) -> dict:
     return {"host_batch_ms": round(host_ms, 1), "fwd_bwd_opt_ms": round(times[len(times) // 2], 1)}
 
 
+def export_fp16(src: Path, dst: Path) -> None:
+    """The fine-tuned model in fp16, sharded under 16 MB, so it fits what a device call brings back (8 files)."""
+    from cfusion.bundle import save_model
+    from cfusion.checkpoint import load_tensors, read_json
+    from cfusion.config import ModelConfig
+    from cfusion.tokenizer import CodeTokenizer
+
+    state = {k: v.half() if v.is_floating_point() else v for k, v in load_tensors(src).items()}
+    save_model(dst, ModelConfig.from_dict(read_json(src / "config.json")), CodeTokenizer.load(src), state)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, required=True)
@@ -180,11 +191,14 @@ def main():
         )
         rows[name] = {**summary(ft), "wall_s": round(wall, 1)}
         rows[name].update(exact_match(ft / "model", a.data / "bash_test.jsonl", 5, 50, a.eval_limit, a.device))
-        (a.out / f"{name}.metrics.jsonl").write_text((ft / "metrics.jsonl").read_text())
         print("ROW", name, json.dumps(rows[name]), flush=True)
-    (a.out / "pretrain.metrics.jsonl").write_text((pre / "metrics.jsonl").read_text())
+    export_fp16(a.runs / variants[0][0] / "model", a.out / "model")
     card = torch.cuda.get_device_name() if a.device == "cuda" else "cpu"
-    (a.out / "summary.json").write_text(json.dumps({"card": card, "rows": rows}, indent=2))
+    curves = {
+        p.name: [json.loads(x) for x in (p / "metrics.jsonl").read_text().splitlines()]
+        for p in [pre] + [a.runs / name for name, _ in variants]
+    }
+    (a.out / "summary.json").write_text(json.dumps({"card": card, "rows": rows, "curves": curves}, indent=2))
     print(f"\ncard: {card}  torch {torch.__version__}")
     keys = ["steps", "steps_per_s", "peak_mem_gb", "loss", "tok_acc", "wall_s", "em@1", "em@5", "eval_s"]
     print("| run | " + " | ".join(keys) + " |")

@@ -256,3 +256,10 @@ def test_prune_steps_keeps_newest_and_latest(tmp_path: Path) -> None:
     prune_steps(tmp_path, keep=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["LATEST", "step-00000200"]
     assert read_latest(tmp_path) == steps[200]
+
+
+def test_written_files_are_world_readable(tmp_path):
+    save_tensors({"w": torch.ones(3)}, tmp_path)
+    write_json_atomic(tmp_path / "config.json", {"a": 1})
+    for name in ("model.safetensors", "config.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
