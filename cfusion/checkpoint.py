@@ -54,10 +54,13 @@ def _replace_atomic(path: Path, write: Any) -> None:
     _fsync_dir(path.parent)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a whole text file so that a kill leaves the old file or the new one, never half of it."""
+    _replace_atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
-    path = Path(path)
-    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
-    _replace_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_json(path: Path) -> dict:

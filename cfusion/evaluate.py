@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cfusion.checkpoint import write_json_atomic
+from cfusion.checkpoint import write_json_atomic, write_text_atomic
 from cfusion.data import Pair
 from cfusion.generate import Generator
 
@@ -37,9 +37,7 @@ def evaluate(
                     "id": p.id,
                     "nl": p.nl,
                     "refs": [p.code, *p.refs],
-                    "candidates": [
-                        {"code": c.code, "score": round(c.score, 4), "votes": c.votes, "valid": c.valid} for c in cands
-                    ],
+                    "candidates": [c.to_json() for c in cands],
                 }
             )
         if progress:
@@ -63,7 +61,5 @@ def evaluate(
 
 def write_results(out: Path, predictions: list[dict], metrics: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "predictions.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(p) + "\n" for p in predictions))
-    tmp.replace(out / "predictions.jsonl")
+    write_text_atomic(out / "predictions.jsonl", "".join(json.dumps(p) + "\n" for p in predictions))
     write_json_atomic(out / "metrics.json", metrics)

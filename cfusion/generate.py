@@ -23,6 +23,9 @@ class Candidate:
     votes: int  # how many of the k samples gave this code
     valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
 
+    def to_json(self) -> dict:
+        return {"code": self.code, "score": round(self.score, 4), "votes": self.votes, "valid": self.valid}
+
 
 class Generator:
     """A loaded model ready to answer requests; never executes what it generates."""

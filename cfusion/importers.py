@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import tokenize
 import warnings
@@ -12,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from cfusion.checkpoint import write_text_atomic
 from cfusion.data import Pair, _read_lines
 from cfusion.errors import DataError
 
@@ -434,24 +434,16 @@ def decontaminate(train: list[Pair], test: list[Pair]) -> tuple[list[Pair], dict
 
 
 def write_jsonl(pairs: Iterable[Pair], path: Path) -> Path:
-    """Write pairs as read_pairs reads them, through a temp file and os.replace so a kill leaves no half file."""
+    """Write pairs as read_pairs reads them, atomically (a kill leaves no half file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the target, so os.replace is a rename on one file system; open() keeps the umask's permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for p in pairs:
-                obj: dict[str, object] = {"nl": p.nl, "code": p.code, "lang": p.lang}
-                if p.id is not None:
-                    obj["id"] = p.id
-                if p.refs:
-                    obj["refs"] = list(p.refs)
-                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    lines = []
+    for p in pairs:
+        obj: dict[str, object] = {"nl": p.nl, "code": p.code, "lang": p.lang}
+        if p.id is not None:
+            obj["id"] = p.id
+        if p.refs:
+            obj["refs"] = list(p.refs)
+        lines.append(json.dumps(obj, ensure_ascii=False) + "\n")
+    write_text_atomic(path, "".join(lines))
     return path

@@ -114,9 +114,7 @@ def gen(
                     "clamp": clamp,
                     "device": dev,
                     "ms": round(1000 * (t2 - t1), 1),
-                    "candidates": [
-                        {"code": c.code, "score": round(c.score, 4), "votes": c.votes, "valid": c.valid} for c in cands
-                    ],
+                    "candidates": [c.to_json() for c in cands],
                 }
             )
         )
@@ -346,14 +344,13 @@ def data_snippets(
     out: Path = typer.Option(..., "--out", help="Text file, one snippet per line."),
 ):
     """One-line Python statements for pre-training. Example: cfusion data snippets /usr/lib/python3.11 --out py.txt"""
+    from cfusion.checkpoint import write_text_atomic
     from cfusion.importers import extract_python_snippets
 
     if not root.is_dir():
         raise UsageError(f"not a folder: {root}")
     snippets = extract_python_snippets(root)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(s + "\n" for s in snippets))
-    tmp.replace(out)
+    write_text_atomic(out, "".join(s + "\n" for s in snippets))
     _stderr().print(f"{len(snippets)} snippets -> {out}")
     print(out)
 
