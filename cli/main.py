@@ -50,16 +50,20 @@ def _device(name: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
 
 
-def _generator(model: Path | None, lang: str, device: str):
-    """The model at `model`, or the one installed for `lang`, ready on `device` with gradients off."""
+def _generator(model: Path | None, lang: str, device: str, k: int, steps: int | None):
+    """The model at `model`, or the one installed for `lang`, ready on `device` with gradients off; the step count
+    (default: DEFAULT_STEPS) checked against it with k. Returns (generator, model folder, steps)."""
     import torch
 
     from cfusion.bundle import load_model
-    from cfusion.generate import Generator
+    from cfusion.generate import DEFAULT_STEPS, Generator
 
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
-    return Generator(net, tok), folder
+    g = Generator(net, tok)
+    steps = steps if steps is not None else DEFAULT_STEPS
+    g.check(lang, k, steps)
+    return g, folder, steps
 
 
 @app.command()
@@ -86,13 +90,9 @@ def gen(
     if lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
     dev = _device(device)
-    from cfusion.generate import DEFAULT_STEPS
-
     err = _stderr()
     t0 = time.perf_counter()
-    g, folder = _generator(model, lang, dev)
-    steps = steps if steps is not None else DEFAULT_STEPS
-    g.check(lang, k, steps)
+    g, folder, steps = _generator(model, lang, dev, k, steps)
     if g.feat.too_long(request):
         err.print(
             f"warning: the request is longer than the {g.cfg.max_request_len} tokens the encoder reads; "
@@ -153,7 +153,6 @@ def evaluate(
     from cfusion.data import read_pairs
     from cfusion.evaluate import evaluate as run_eval
     from cfusion.evaluate import write_results
-    from cfusion.generate import DEFAULT_STEPS
 
     if lang is not None and lang not in LANGS:
         raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
@@ -164,9 +163,7 @@ def evaluate(
     if len(langs) > 1:
         raise UsageError(f"{data} mixes languages ({', '.join(langs)})", hint="pass --lang to pick one")
     dev = _device(device)
-    g, folder = _generator(model, langs[0], dev)
-    steps = steps if steps is not None else DEFAULT_STEPS
-    g.check(langs[0], k, steps)
+    g, folder, steps = _generator(model, langs[0], dev, k, steps)
     with Progress(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr()
     ) as bar:
