@@ -35,31 +35,18 @@ def summary(run_dir: Path) -> dict:
     }
 
 
-def exact_match(model_dir: Path, test: Path, k: int, steps: int, limit: int, device: str) -> dict:
+def score(model_dir: Path, test: Path, k: int, steps: int, limit: int, device: str) -> dict:
+    """The harness of `cfusion eval` on the test split: template match and exact match at top-1 and top-k."""
     from cfusion.bundle import load_model
     from cfusion.data import read_pairs
+    from cfusion.evaluate import evaluate
     from cfusion.generate import Generator
 
     net, tok, _ = load_model(model_dir, device)
-    g = Generator(net, tok)
-    pairs = read_pairs(test)[:limit]
-    hit1 = hitk = 0
-    t = time.perf_counter()
-    for i in range(0, len(pairs), 128):
-        chunk = pairs[i : i + 128]
-        for p, cands in zip(chunk, g.generate([p.nl for p in chunk], "bash", k=k, steps=steps, seed=0)):
-            norm = " ".join(p.code.split())
-            codes = [" ".join(c.code.split()) for c in cands]
-            hit1 += bool(codes) and codes[0] == norm
-            hitk += norm in codes[:k]
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return {
-        "em@1": round(100 * hit1 / len(pairs), 2),
-        f"em@{k}": round(100 * hitk / len(pairs), 2),
-        "n": len(pairs),
-        "eval_s": round(time.perf_counter() - t, 1),
-    }
+    _, result = evaluate(Generator(net, tok), read_pairs(test)[:limit], "bash", k=k, steps=steps, batch_size=128)
+    m = result["metrics"]
+    keep = ("template_match@1", f"template_match@{k}", "exact@1", f"exact@{k}", "valid@1")
+    return {**{key: m[key] for key in keep}, "n": result["n"], "eval_s": result["seconds"]}
 
 
 def step_breakdown(run_dir: Path, args_json: Path, device: str) -> dict:
@@ -190,7 +177,7 @@ def main():
             + extra
         )
         rows[name] = {**summary(ft), "wall_s": round(wall, 1)}
-        rows[name].update(exact_match(ft / "model", a.data / "bash_test.jsonl", 5, 50, a.eval_limit, a.device))
+        rows[name].update(score(ft / "model", a.data / "bash_test.jsonl", 5, 50, a.eval_limit, a.device))
         print("ROW", name, json.dumps(rows[name]), flush=True)
     export_fp16(a.runs / variants[0][0] / "model", a.out / "model")
     card = torch.cuda.get_device_name() if a.device == "cuda" else "cpu"
@@ -200,7 +187,17 @@ def main():
     }
     (a.out / "summary.json").write_text(json.dumps({"card": card, "rows": rows, "curves": curves}, indent=2))
     print(f"\ncard: {card}  torch {torch.__version__}")
-    keys = ["steps", "steps_per_s", "peak_mem_gb", "loss", "tok_acc", "wall_s", "em@1", "em@5", "eval_s"]
+    keys = [
+        "steps",
+        "steps_per_s",
+        "peak_mem_gb",
+        "loss",
+        "tok_acc",
+        "wall_s",
+        "template_match@1",
+        "exact@1",
+        "exact@5",
+    ]
     print("| run | " + " | ".join(keys) + " |")
     for name, r in rows.items():
         print(f"| {name} | " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
