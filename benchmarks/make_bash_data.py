@@ -1,27 +1,47 @@
-"""Writes the Bash files benchmarks/core_gpu_run.py reads, from ../shared/data, into a folder (default .carry).
+"""Writes the compact Bash files the GPU runs read, from ../shared/data, into a folder (default .carry).
 
-Minimal on purpose: the full importers come with `cfusion data`. Usage: python benchmarks/make_bash_data.py SHARED OUT
+Usage: python benchmarks/make_bash_data.py SHARED OUT
+- bash_train.jsonl / bash_test.jsonl: the CodeFusion Bash splits (10,085 / 2,522 pairs).
+- bash_pretrain.txt: pre-training code, one command per line: BashSnippets.txt, then the commands of tldr pages
+  (common + linux), cheatsheets and NL2Bash, and the train split's commands. Every pair whose code or description
+  occurs in the test split is dropped first, and so is any snippet equal to a test command.
 """
 
-import json
 import sys
 from pathlib import Path
 
+from cfusion.importers import (
+    _norm_code,
+    decontaminate,
+    import_cheatsheets,
+    import_codefusion,
+    import_nl2bash,
+    import_tldr,
+    write_jsonl,
+)
+
 shared, out = Path(sys.argv[1]), Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
-bench = json.loads((shared / "codefusion" / "BashBenchmarks.json").read_text())
-for split in ("train", "test"):
-    with open(out / f"bash_{split}.jsonl", "w") as f:
-        for item in bench[split]:
-            row = {
-                "nl": item["NL Utterance"].strip(),
-                "code": item["Code"].strip(),
-                "lang": "bash",
-                "id": str(item["ID"]),
-            }
-            f.write(json.dumps(row) + "\n")
-snippets = dict.fromkeys(s.strip() for s in open(shared / "codefusion" / "BashSnippets.txt") if s.strip())
-(out / "bash_snippets.txt").write_text("\n".join(snippets) + "\n")
-# The train split's commands join pre-training; test commands never do.
-(out / "bash_train_code.txt").write_text("\n".join(item["Code"].strip() for item in bench["train"]) + "\n")
-print(f"{len(bench['train'])} train / {len(bench['test'])} test pairs, {len(snippets)} unique snippets -> {out}")
+bench = shared / "codefusion" / "BashBenchmarks.json"
+train, test = import_codefusion(bench, "train"), import_codefusion(bench, "test")
+write_jsonl(train, out / "bash_train.jsonl")
+write_jsonl(test, out / "bash_test.jsonl")
+
+test_codes = {_norm_code(p.code) for p in test}
+snippets = [s.strip() for s in open(shared / "codefusion" / "BashSnippets.txt") if s.strip()]
+kept_snippets = [s for s in snippets if _norm_code(s) not in test_codes]
+sources = {
+    "tldr": import_tldr(shared / "tldr" / "pages"),
+    "cheatsheets": import_cheatsheets(shared / "cheatsheets"),
+    "nl2bash": import_nl2bash(shared / "nl2bash" / "all.nl", shared / "nl2bash" / "all.cm"),
+}
+lines = dict.fromkeys(kept_snippets)
+report = {"BashSnippets": f"{len(kept_snippets)} of {len(snippets)}"}
+for name, pairs in sources.items():
+    kept, rep = decontaminate(pairs, test)
+    lines.update(dict.fromkeys(p.code for p in kept if "\n" not in p.code))
+    report[name] = f"{rep['kept']} of {len(pairs)}"
+lines.update(dict.fromkeys(p.code for p in train))
+(out / "bash_pretrain.txt").write_text("\n".join(lines) + "\n")
+print(f"{len(train)} train / {len(test)} test pairs; pre-training: {len(lines)} unique commands -> {out}")
+print("kept after decontamination: " + ", ".join(f"{k} {v}" for k, v in report.items()))

@@ -58,6 +58,7 @@ class TrainArgs:
     device: str = "auto"
     cpd_prob: float = 0.5  # pre-training: chance a step is paragraph denoising rather than unconditional generation
     mask_rate: float = 0.3  # CPD: chance each identifier/keyword is masked
+    workers: int = -1  # processes building batches ahead of the GPU; -1: 2 on CUDA, 0 (in the loop) on CPU
     overrides: dict = field(default_factory=dict)  # ModelConfig fields (e.g. encoder_trainable)
 
     def __post_init__(self):
@@ -65,6 +66,8 @@ class TrainArgs:
             raise UsageError(f"--stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
         if self.lang not in LANGS:
             raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {self.lang!r}")
+        if self.workers < -1:
+            raise UsageError(f"--workers must be >= 0 (or -1 for auto), got {self.workers}")
         for name in ("steps", "batch_size", "ckpt_every", "log_every"):
             if getattr(self, name) <= 0:
                 raise UsageError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
@@ -149,6 +152,45 @@ def make_batch(feat: Featurizer, examples, idx, args: TrainArgs, rng: random.Ran
     else:
         batch["noise_memory"] = True  # unconditional generation: E_s replaced by Gaussian noise
     return batch
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Item `step` is this rank's share of step `step`'s batch, noise included: a pure function of (seed, step), so
+    worker processes can build batches ahead of the GPU and a resumed run still replays exactly."""
+
+    def __init__(self, feat: Featurizer, examples, args: TrainArgs, dist: Dist, T: int):
+        self.feat, self.examples, self.args, self.dist, self.T = feat, examples, args, dist, T
+
+    def __len__(self) -> int:
+        return self.args.steps
+
+    def __getitem__(self, step: int) -> dict:
+        a, d = self.args, self.dist
+        idx = global_batch_indices(len(self.examples), a.batch_size, step, a.seed)
+        local = slice(d.rank * len(idx) // d.world, (d.rank + 1) * len(idx) // d.world)
+        rng = random.Random(a.seed * 1_000_003 + step)
+        batch = make_batch(self.feat, self.examples, idx[local], a, rng)  # each rank featurises only its own rows
+        noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step)
+        batch.update({k: v[local] for k, v in noise.items()})
+        return batch
+
+
+def step_batches(ds: StepBatches, start: int, device: torch.device):
+    """Batches of steps start..steps-1, from worker processes when there are any (see TrainArgs.workers)."""
+    workers = ds.args.workers if ds.args.workers >= 0 else (2 if device.type == "cuda" else 0)
+    if workers == 0:
+        return (ds[s] for s in range(start, ds.args.steps))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the Rust pool does not survive the fork
+    return iter(
+        torch.utils.data.DataLoader(
+            ds,
+            batch_size=None,
+            sampler=range(start, ds.args.steps),
+            num_workers=workers,
+            prefetch_factor=4,
+            pin_memory=device.type == "cuda",
+        )
+    )
 
 
 # ---- model set-up --------------------------------------------------------------------------------------------
@@ -286,16 +328,10 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
     step = start
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    for step in range(start, args.steps):
+    batches = step_batches(StepBatches(feat, examples, args, dist, schedule.T), start, device)
+    for step, batch in zip(range(start, args.steps), batches):
         # Every random choice of a step derives from (seed, step): a resumed run replays exactly.
-        torch.manual_seed(args.seed * 1_000_003 + step)
-        rng = random.Random(args.seed * 1_000_003 + step)
-        idx = global_batch_indices(len(examples), args.batch_size, step, args.seed)
-        local = slice(dist.rank * len(idx) // dist.world, (dist.rank + 1) * len(idx) // dist.world)
-        batch = make_batch(feat, examples, idx[local], args, rng)  # each rank featurises only its own rows
-        batch.update(
-            {k: v[local] for k, v in draw_noise(len(idx), cfg, args.lang, schedule.T, args.seed, step).items()}
-        )
+        torch.manual_seed(args.seed * 1_000_003 + step)  # dropout; the batch's own draws come from StepBatches
         batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)

@@ -209,6 +209,7 @@ def train(
     log_every: int = typer.Option(10, "--log-every", help="Log to metrics.jsonl every N steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    workers: int = typer.Option(-1, "--workers", help="Batch-building processes; -1: 2 on CUDA, 0 on CPU."),
     seed: int = typer.Option(0, "--seed"),
     set_: list[str] = typer.Option([], "--set", help="Model field override, e.g. --set encoder_trainable=true."),
 ):
@@ -251,6 +252,7 @@ def train(
         log_every=log_every,
         seed=seed,
         device=device,
+        workers=workers,
         overrides=overrides,
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

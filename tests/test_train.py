@@ -212,3 +212,17 @@ def test_pretrain_then_finetune_through_the_cli(tmp_path, shared_data):
     ft, _, _ = load_model(tmp_path / "ft")
     assert pre.cfg == ft.cfg
     assert not torch.equal(pre.denoiser.outp.weight, ft.denoiser.outp.weight)  # fine-tuning moved the weights
+
+
+def test_worker_processes_build_the_same_batches_as_the_loop(tmp_path, shared_data):
+    """Batches from DataLoader workers (the GPU default) train to the same weights as batches built in the loop."""
+    snippets = [s.strip() for s in (shared_data / "codefusion" / "BashSnippets.txt").open() if s.strip()][:200]
+    (tmp_path / "s.txt").write_text("\n".join(snippets))
+    states = []
+    for workers in (0, 2):
+        args = tiny_args(tmp_path / f"w{workers}", tmp_path / "s.txt", stage="pretrain", steps=12, workers=workers)
+        folder = train(args, log=lambda m: None)
+        states.append(load_tensors(folder, "model"))
+    assert states[0].keys() == states[1].keys()
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
