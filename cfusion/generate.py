@@ -10,7 +10,7 @@ from cfusion.diffusion import Schedule
 from cfusion.errors import UsageError
 from cfusion.features import Featurizer
 from cfusion.metrics import VALIDATORS
-from cfusion.model import CodeFusion
+from cfusion.model import CodeFusion, fast_attention
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 50
@@ -27,11 +27,88 @@ class Candidate:
         return {"code": self.code, "score": round(self.score, 4), "votes": self.votes, "valid": self.valid}
 
 
-class Generator:
-    """A loaded model ready to answer requests; never executes what it generates."""
+class StepGraph:
+    """One denoising step captured in a CUDA graph over static buffers, replayed once per step.
 
-    def __init__(self, model: CodeFusion, tok: CodeTokenizer):
+    At one request a step is ~100 small kernels, so launching them from Python costs more than running them; a
+    replay launches all of them at once. Step index and timestep are read on the device from a counter the step
+    itself advances, so the loop needs no host work but `replay()`. Requests are copied into buffers sized for
+    the longest memory (padding keys are never read: attention takes each row's length).
+    """
+
+    def __init__(self, model: CodeFusion, rows: int, n: int, n_steps: int, clamp: bool):
+        cfg, dev = model.cfg, model.embed.weight.device
+        dtype = model.embed.weight.dtype
+        self.model, self.clamp, self.rows = model, clamp, rows
+        streams = (cfg.encoder == "minilm") + (cfg.encoder == "scratch" or cfg.n_literal_layers > 0)
+        S = cfg.max_request_len * streams
+        hd = cfg.d_model // cfg.n_heads
+
+        def kv_buffers(n_layers: int):
+            shape = (rows, cfg.n_heads, S, hd)
+            return [
+                (torch.zeros(shape, device=dev, dtype=dtype), torch.zeros(shape, device=dev, dtype=dtype))
+                for _ in range(n_layers)
+            ]
+
+        self.ctx = {
+            "mem_len": torch.ones(rows, device=dev, dtype=torch.long),
+            "kv_n": kv_buffers(cfg.n_denoiser_layers),
+            "table": model.code_table().detach(),
+        }
+        self.x = torch.zeros(rows, n, cfg.d_latent, device=dev, dtype=dtype)
+        self.ts = torch.zeros(n_steps, device=dev, dtype=torch.long)
+        self.coefs = torch.zeros(n_steps, 3, device=dev, dtype=torch.float32)
+        self.i = torch.zeros(1, device=dev, dtype=torch.long)
+        side = torch.cuda.Stream(dev)
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side):  # warm-up: Triton compiles, the allocator settles
+            for _ in range(2):
+                self._step()
+        torch.cuda.current_stream(dev).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.x0_hat = self._step()
+
+    def _step(self) -> torch.Tensor:
+        idx = self.i.expand(self.rows)
+        t = self.ts.index_select(0, self.i).expand(self.rows)
+        x0_hat = self.model.denoise_step(self.x, self.ctx, t, idx, self.coefs, self.clamp)
+        self.i.add_(1)
+        return x0_hat
+
+    def run(self, x: torch.Tensor, ctx: dict, ts: list[int], coefs: torch.Tensor) -> torch.Tensor:
+        """The first len(ts) - 1 steps from x; returns x_{t_last}, ready for the last denoiser call."""
+        self.x.copy_(x)
+        self.ctx["mem_len"].copy_(ctx["mem_len"])
+        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"], ctx["kv_n"]):
+            k[:, :, : k_in.shape[2]].copy_(k_in)
+            v[:, :, : v_in.shape[2]].copy_(v_in)
+        self.ts.copy_(torch.tensor(ts, dtype=torch.long), non_blocking=True)
+        self.coefs.copy_(coefs, non_blocking=True)
+        self.i.zero_()
+        for _ in range(len(ts) - 1):
+            self.graph.replay()
+        return self.x
+
+
+class Generator:
+    """A loaded model ready to answer requests; never executes what it generates.
+
+    kernels: "auto" (Triton on CUDA), "triton" or "torch" (see cfusion.kernels). graphs: replay the denoising step
+    from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once.
+    """
+
+    def __init__(self, model: CodeFusion, tok: CodeTokenizer, kernels: str = "auto", graphs: bool = True):
+        from cfusion.kernels import check_mode
+
+        self.kernels = check_mode(kernels)
         self.model, self.tok = model.eval(), tok
+        if self.device.type == "cuda":
+            self.model.to(torch.bfloat16)
+            fast_attention()
+        self.graphs = graphs and self.device.type == "cuda"
+        self._graphs: dict[tuple, StepGraph] = {}
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
@@ -62,11 +139,11 @@ class Generator:
         eta: float = 0.0,
         clamp: bool = True,
     ) -> list[list[Candidate]]:
+        from cfusion import kernels
+
         self.check(lang, k, steps)
-        dev = self.device
-        batch = {key: v.to(dev) for key, v in self.feat.requests(requests).items()}
-        g = torch.Generator(dev).manual_seed(seed)
-        ids, scores = self.model.sample(batch, self.cfg.max_code_len[lang], self.schedule, steps, eta, g, k, clamp)
+        with kernels.use(self.kernels):
+            ids, scores = self._sample(requests, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         ids, scores = ids.cpu(), scores.float().cpu()
         valid = VALIDATORS[lang]
         out = []
@@ -85,6 +162,24 @@ class Generator:
             # Valid candidates first: the top answer parses whenever any candidate does.
             out.append(sorted(found.values(), key=lambda c: (not c.valid, -c.score, -c.votes, c.code)))
         return out
+
+    def _sample(self, requests: list[str], n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
+        """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""
+        dev, m = self.device, self.model
+        batch = {key: v.to(dev) for key, v in self.feat.requests(requests).items()}
+        g = torch.Generator(dev).manual_seed(seed)
+        if not (self.graphs and eta == 0 and steps > 1):
+            return m.sample(batch, n, self.schedule, steps, eta, g, k, clamp)
+        ctx = m.prepare(batch, k)
+        rows = ctx["mem_len"].shape[0]
+        ts, coefs = self.schedule.step_table(steps, eta)
+        key = (rows, n, len(ts), clamp, self.kernels)
+        if key not in self._graphs:
+            self._graphs[key] = StepGraph(m, rows, n, len(ts), clamp)
+        x = torch.randn(rows, n, self.cfg.d_latent, device=dev, generator=g, dtype=ctx["table"].dtype)
+        x = self._graphs[key].run(x, ctx, ts, coefs)
+        x0_hat = m.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((rows,), ts[-1], device=dev))
+        return m.finish(x0_hat, ctx)
 
     def _cut(self, ids: torch.Tensor, scores: torch.Tensor) -> tuple[str, float]:
         """Decode up to the first pad; the score averages log-probs over the kept tokens and that pad."""

@@ -8,8 +8,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cfusion import kernels
 from cfusion.config import ModelConfig
-from cfusion.kernels import argmax_head_ref, cross_attention_ref
+
+
+def fast_attention() -> None:
+    """Keep SDPA off its cuDNN backend on CUDA. Our sequence lengths change from batch to batch, and cuDNN plans
+    each new shape on the host: on an H100 that took 7.5 ms per attention call (8.3 ms per backward), 95% of a
+    training step, while the GPU was busy 5% of the time. The flash and memory-efficient backends need no plan."""
+    torch.backends.cuda.enable_cudnn_sdp(False)
 
 
 class MLP(nn.Sequential):
@@ -55,7 +62,7 @@ class CrossAttention(nn.Module):
     def forward(self, x: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor], mem_len: torch.Tensor) -> torch.Tensor:
         B, n, d = x.shape
         q = self.q(x).view(B, n, self.n_heads, d // self.n_heads).transpose(1, 2)  # (B, H, n, dh)
-        y = cross_attention_ref(q, kv[0], kv[1], mem_len)
+        y = kernels.cross_attention(q, kv[0], kv[1], mem_len)  # Triton when generating on CUDA
         return self.out(y.transpose(1, 2).reshape(B, n, d))
 
 
@@ -125,7 +132,7 @@ class Stack(nn.Module):
     def forward(self, x, kv, mem_len, t=None):
         h = self.inp(x) + self.pos.weight[: x.shape[1]]
         if self.time is not None:
-            h = h + self.time(timestep_embedding(t, h.shape[-1]))[:, None, :]
+            h = h + self.time(timestep_embedding(t, h.shape[-1]).to(h.dtype))[:, None, :]
         for b, kv_b in zip(self.blocks, kv):
             h = b(h, kv=kv_b, mem_len=mem_len)
         return self.outp(self.ln(h))
@@ -203,14 +210,14 @@ class CodeFusion(nn.Module):
     def nearest_embedding(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """Each vector replaced by the row of `table` with the largest dot product (all rows have one norm, so the
         nearest one); the same fused linear + argmax as the head. (..., d) -> (..., d)"""
-        ids, _ = argmax_head_ref(x, table, None)
+        ids, _ = kernels.argmax_head(x, table, None)
         return table[ids]
 
     def logits(self, d_s: torch.Tensor) -> torch.Tensor:
         return self.head(d_s)
 
     def argmax(self, d_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return argmax_head_ref(d_s, self.head.weight, self.head.bias)
+        return kernels.argmax_head(d_s, self.head.weight, self.head.bias)
 
     # ---- training loss --------------------------------------------------------------------------------------
     def forward(self, batch: dict, schedule) -> dict[str, torch.Tensor]:
@@ -240,6 +247,32 @@ class CodeFusion(nn.Module):
 
     # ---- sampling -------------------------------------------------------------------------------------------
     @torch.no_grad()
+    def prepare(self, batch: dict, k: int) -> dict:
+        """What every denoising step reads, computed once per generation: the request memory repeated k times, the
+        cross-attention keys and values of every layer, and the code table for clamping."""
+        mem, mem_len = self.encode(batch)
+        if k > 1:
+            mem, mem_len = mem.repeat_interleave(k, 0), mem_len.repeat_interleave(k, 0)
+        return {
+            "mem_len": mem_len,
+            "kv_n": self.denoiser.kv(mem),
+            "kv_d": self.decoder.kv(mem),
+            "table": self.code_table(),  # (V, d_latent)
+        }
+
+    def denoise_step(self, x, ctx: dict, t, i, coefs, clamp: bool, z=None):
+        """One step of the sampler, in place on x: x0_hat = N(x_t, t); x <- the DDIM update toward x0_hat (snapped
+        to its nearest code embedding when clamping). t, i: (B,) timestep and step index. Returns x0_hat."""
+        x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], t)
+        x0_next = self.nearest_embedding(x0_hat, ctx["table"]) if clamp else x0_hat
+        x.copy_(kernels.noise_update(x, x0_next, z, coefs, i))
+        return x0_hat
+
+    def finish(self, x0_hat, ctx: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """D and H once, on the last x0 estimate: token ids (B, n) and their log-probabilities (B, n)."""
+        return self.argmax(self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]))
+
+    @torch.no_grad()
     def sample(
         self,
         batch: dict,
@@ -256,22 +289,17 @@ class CodeFusion(nn.Module):
         clamp: before each update, snap x0_hat to its nearest code embedding (Diffusion-LM's clamping trick), so
         later steps start from real tokens rather than a blur of them; D and H still read the last x0_hat.
         Returns ids (B*k, n) and per-token log-probabilities of the chosen tokens (B*k, n), rows grouped by request.
+        This is the eager loop; cfusion.generate replays the same step from a CUDA graph.
         """
-        from cfusion.kernels import noise_update_ref
-
-        mem, mem_len = self.encode(batch)
-        if k > 1:
-            mem, mem_len = mem.repeat_interleave(k, 0), mem_len.repeat_interleave(k, 0)
-        kv_n, kv_d = self.denoiser.kv(mem), self.decoder.kv(mem)  # projected once, reused at every step
-        table = self.code_table()  # (V, d_latent), computed once
-        Bk, dev = mem.shape[0], mem.device
+        ctx = self.prepare(batch, k)
+        Bk, dev, dtype = ctx["mem_len"].shape[0], ctx["mem_len"].device, ctx["table"].dtype
         ts, coefs = schedule.step_table(steps, eta)
         coefs = coefs.to(dev)
-        x = torch.randn(Bk, n, self.cfg.d_latent, device=dev, generator=generator, dtype=mem.dtype)
-        for i, t in enumerate(ts):
-            x0_hat = self.denoiser(x, kv_n, mem_len, torch.full((Bk,), t, device=dev))
-            if i + 1 < len(ts):
-                x0_next = self.nearest_embedding(x0_hat, table) if clamp else x0_hat
-                z = torch.randn(x.shape, device=dev, generator=generator, dtype=x.dtype) if eta > 0 else x0_next
-                x = noise_update_ref(x, x0_next, z, coefs, torch.full((Bk,), i, device=dev))
-        return self.argmax(self.decoder(x0_hat, kv_d, mem_len))
+        x = torch.randn(Bk, n, self.cfg.d_latent, device=dev, generator=generator, dtype=dtype)
+        for i, t in enumerate(ts[:-1]):
+            z = torch.randn(x.shape, device=dev, generator=generator, dtype=dtype) if eta > 0 else None
+            self.denoise_step(
+                x, ctx, torch.full((Bk,), t, device=dev), torch.full((Bk,), i, device=dev), coefs, clamp, z
+            )
+        x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((Bk,), ts[-1], device=dev))
+        return self.finish(x0_hat, ctx)

@@ -31,7 +31,7 @@ from cfusion.data import mask_code, read_pairs, read_snippets
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
-from cfusion.model import CodeFusion
+from cfusion.model import CodeFusion, fast_attention
 from cfusion.tokenizer import MASK, CodeTokenizer, RequestTokenizer, choose_max_len
 
 STAGES = ("pretrain", "finetune")
@@ -298,9 +298,13 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
         torch.manual_seed(args.seed)  # the initial weights, identical on every rank
         model, tok = build_model(args, examples, log if dist.main else lambda _: None)
     model.to(device).train()
+    if device.type == "cuda":
+        fast_attention()
     cfg = model.cfg
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    opt = torch.optim.AdamW([p for _, p in trainable], lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0)
+    opt = torch.optim.AdamW(
+        [p for _, p in trainable], lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0, fused=device.type == "cuda"
+    )
     ema = {n: p.detach().clone().float() for n, p in trainable}
     start = restore(latest, model, ema, opt, args) if latest is not None else 0
     ema_list = [ema[n] for n, _ in trainable]

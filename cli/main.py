@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -50,17 +51,21 @@ def _device(name: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
 
 
-def _generator(model: Path | None, lang: str, device: str, k: int, steps: int | None):
+def _generator(model: Path | None, lang: str, device: str, k: int, steps: int | None, kernels: str = "auto"):
     """The model at `model`, or the one installed for `lang`, ready on `device` with gradients off; the step count
     (default: DEFAULT_STEPS) checked against it with k. Returns (generator, model folder, steps)."""
     import torch
 
     from cfusion.bundle import load_model
     from cfusion.generate import DEFAULT_STEPS, Generator
+    from cfusion.kernels import MODES, check_mode
 
+    if kernels not in MODES:
+        raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
+    check_mode(kernels)
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
-    g = Generator(net, tok)
+    g = Generator(net, tok, kernels=kernels)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps)
     return g, folder, steps
@@ -76,6 +81,7 @@ def gen(
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or training run folder."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
+    kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of one candidate per line."),
 ):
     """Generate code for a request. The code is printed, never executed.
@@ -92,7 +98,7 @@ def gen(
     dev = _device(device)
     err = _stderr()
     t0 = time.perf_counter()
-    g, folder, steps = _generator(model, lang, dev, k, steps)
+    g, folder, steps = _generator(model, lang, dev, k, steps, kernels)
     if g.feat.too_long(request):
         err.print(
             f"warning: the request is longer than the {g.cfg.max_request_len} tokens the encoder reads; "
@@ -113,6 +119,7 @@ def gen(
                     "seed": seed,
                     "clamp": clamp,
                     "device": dev,
+                    "kernels": kernels,
                     "ms": round(1000 * (t2 - t1), 1),
                     "candidates": [c.to_json() for c in cands],
                 }
@@ -142,6 +149,7 @@ def evaluate(
     out: Path | None = typer.Option(None, "--out", help="Folder for predictions.jsonl and metrics.json."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
+    kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
 ):
     """Score a model on a test set with the paper's metrics at top-1/3/5.
@@ -163,7 +171,7 @@ def evaluate(
     if len(langs) > 1:
         raise UsageError(f"{data} mixes languages ({', '.join(langs)})", hint="pass --lang to pick one")
     dev = _device(device)
-    g, folder, steps = _generator(model, langs[0], dev, k, steps)
+    g, folder, steps = _generator(model, langs[0], dev, k, steps, kernels)
     with Progress(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr()
     ) as bar:
@@ -171,7 +179,7 @@ def evaluate(
         predictions, metrics = run_eval(
             g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp
         )
-    metrics = {"model": str(folder), "data": str(data), "device": dev, **metrics}
+    metrics = {"model": str(folder), "data": str(data), "device": dev, "kernels": kernels, **metrics}
     out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
     write_results(out, predictions, metrics)
     if as_json:
@@ -276,6 +284,76 @@ def train(
         folder = run_training(args, progress=progress, log=lambda m: bar.console.print(m) if main_rank else None)
     if main_rank:
         print(folder)
+
+
+@app.command()
+def bench(
+    model: Path | None = typer.Option(None, "--model", "-m", help="Model for end-to-end timing (default: installed)."),
+    preset: str = typer.Option("small", "--preset", help="Shapes of the kernel benchmarks, and the random model."),
+    what: str = typer.Option("all", "--what", help="kernels, e2e or all."),
+    kernels: str = typer.Option("auto", "--kernels", help="auto (every path), triton or torch."),
+    steps: int | None = typer.Option(None, "--steps", help="Denoising steps per request (default: gen's)."),
+    reps: int = typer.Option(30, "--reps", help="Timed repetitions per latency figure."),
+    batch: int = typer.Option(256, "--batch", help="Requests per batch for the throughput figure."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+):
+    """Time the fused kernels against torch, and generation end to end against eager torch and an autoregressive
+    encoder-decoder. Medians; the baselines are timed in the same run.
+
+    Example: cfusion bench --what e2e --steps 20 --reps 20
+    """
+    import torch
+
+    from cfusion import bench as B
+    from cfusion.config import PRESETS
+    from cfusion.generate import DEFAULT_STEPS
+    from cfusion.kernels import MODES, check_mode
+
+    if what not in ("kernels", "e2e", "all"):
+        raise UsageError(f"--what must be kernels, e2e or all, got {what!r}")
+    if preset not in PRESETS:
+        raise UsageError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    if kernels not in MODES:
+        raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
+    check_mode(kernels)
+    if reps <= 0 or batch <= 0:
+        raise UsageError("--reps and --batch must be positive")
+    dev = _device(device)
+    torch.set_grad_enabled(False)
+    if model is None:
+        try:
+            model = _installed_model("bash")
+        except CfusionError:
+            model = None  # a random model of the preset: speed does not depend on the weights
+    steps = steps or DEFAULT_STEPS
+    card = torch.cuda.get_device_name() if dev == "cuda" else "cpu"
+    result = {"device": card, "torch": torch.__version__, "preset": preset, "model": str(model or "random")}
+    err = _stderr()
+    with err.status("benchmarking the kernels ...") if what != "e2e" else contextlib.nullcontext():
+        if what != "e2e":
+            result["kernels"] = B.bench_kernels([preset], dev)
+    with err.status("benchmarking generation end to end ...") if what != "kernels" else contextlib.nullcontext():
+        if what != "kernels":
+            result["end_to_end"] = B.bench_end_to_end(model, preset, dev, steps, reps, batch, kernels)
+    if as_json:
+        print(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    for key, title in (("kernels", "fused ops"), ("end_to_end", f"generation, {steps} steps")):
+        rows = result.get(key)
+        if not rows:
+            continue
+        cols = list(dict.fromkeys(c for r in rows for c in r))
+        table = Table(title=f"{title} on {card}")
+        for c in cols:
+            table.add_column(c, justify="left" if c in ("op", "impl", "shape", "note", "preset") else "right")
+        for r in rows:
+            table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
+        con.print(table)
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Turn public data into cfusion's JSONL (one pair per line).")

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# Triton kernels run on the CPU through Triton's interpreter unless a GPU run says otherwise (TRITON_INTERPRET=0).
+# It must be set before triton is first imported.
+os.environ.setdefault("TRITON_INTERPRET", "1")
+INTERPRET = os.environ["TRITON_INTERPRET"] == "1"
+
 SHARED_DATA = Path(os.environ.get("CFUSION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -82,3 +87,25 @@ def tiny_run(tmp_path_factory, shared_data) -> tuple[Path, list[dict]]:
         check=True,
     )
     return root / "run", pairs
+
+
+def triton_device() -> str:
+    """Where the Triton tests run: the interpreter on the CPU (float32 only), or CUDA."""
+    pytest.importorskip("triton")
+    if INTERPRET:
+        return "cpu"
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("TRITON_INTERPRET=0 and no CUDA")
+    return "cuda"
+
+
+def gpu_device() -> str:
+    """CUDA with compiled Triton kernels, or skip."""
+    pytest.importorskip("triton")
+    import torch
+
+    if INTERPRET or not torch.cuda.is_available():
+        pytest.skip("needs CUDA and TRITON_INTERPRET=0")
+    return "cuda"

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
-from cfusion.kernels import noise_update_ref
 
 from cfusion.diffusion import Schedule, sqrt_alpha_bar
+from cfusion.kernels import noise_update_ref
 
 
 def test_schedule_matches_the_square_root_formula():

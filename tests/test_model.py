@@ -2,10 +2,10 @@ import math
 
 import pytest
 import torch
-from cfusion.kernels import argmax_head_ref, cross_attention_ref
 
 from cfusion.config import ModelConfig, preset
 from cfusion.diffusion import Schedule
+from cfusion.kernels import argmax_head_ref, cross_attention_ref
 from cfusion.model import CodeFusion, pack
 
 
