@@ -163,7 +163,7 @@ def main():
         rates = {}
         for b in (64, 128):
             probe = a.runs / f"probe-{b}"
-            run_until(train_cmd(a, "finetune", probe, 300, b, a.data / "bash_train.jsonl", ["--log-every", "20"]), 45)
+            run_until(train_cmd(a, "finetune", probe, 300, b, a.data / "bash_train.jsonl", ["--log-every", "20"]), 35)
             rates[b] = median_rate(curve(probe))
         if not any(rates.values()):
             raise SystemExit(f"the probe logged no step rate: {rates}")
