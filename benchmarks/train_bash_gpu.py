@@ -142,6 +142,7 @@ def main():
     ap.add_argument("--deadline-s", type=float, default=540)
     ap.add_argument("--train-s", type=float, default=800, help="seconds of training in all, across calls")
     ap.add_argument("--pretrain-share", type=float, default=0.3)
+    ap.add_argument("--finetune-steps", type=int, help="override the plan's fine-tuning length (resume-safe)")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--preset", default="small")
     ap.add_argument("--log-every", type=int, default=50)
@@ -180,6 +181,8 @@ def main():
         print("PLAN", json.dumps(state), flush=True)
         save()
     plan = state["plan"]
+    if a.finetune_steps:
+        plan["finetune_steps"] = a.finetune_steps
     pre, ft = a.runs / "pretrain", a.runs / "finetune"
     # 2. training
     if not (pre / "model" / "config.json").exists():

@@ -37,7 +37,10 @@ def timed(fn: Callable[[], object], device: str, reps: int = 50) -> float:
     return statistics.median(times)
 
 
-def _compiled(fn):
+def _compiled(fn, device: str):
+    """torch.compile of fn on CUDA; None on the CPU, where Inductor's C++ build takes longer than the benchmark."""
+    if device != "cuda":
+        return None
     try:
         return torch.compile(fn, dynamic=False)
     except Exception:  # noqa: BLE001 - a backend that cannot compile is reported as missing, not fatal
@@ -73,7 +76,7 @@ def bench_noise_update(cfg: ModelConfig, rows: int, device: str, dtype: torch.dt
     shape = f"{rows}x{n}x{d}"
     ref = lambda: kernels.noise_update_ref(x, x0, None, coefs, step)  # noqa: E731
     out = [_row("noise_update", shape, "torch eager", timed(ref, device), nbytes)]
-    comp = _compiled(kernels.noise_update_ref)
+    comp = _compiled(kernels.noise_update_ref, device)
     if comp is not None:
         ms, note = _try(lambda: comp(x, x0, None, coefs, step), device)
         out.append(_row("noise_update", shape, "torch.compile", ms, nbytes, note=note))
@@ -109,7 +112,7 @@ def bench_cross_attention(cfg: ModelConfig, rows: int, device: str, dtype: torch
 
         ms, note = _try(run, device)
         out.append(_row("cross_attention", shape, f"SDPA {name}", ms, flops=flops, note=note or ""))
-    comp = _compiled(kernels.cross_attention_ref)
+    comp = _compiled(kernels.cross_attention_ref, device)
     if comp is not None:
         ms, note = _try(lambda: comp(q, k, v, lens), device)
         out.append(_row("cross_attention", shape, "torch.compile", ms, flops=flops, note=note))
@@ -135,7 +138,7 @@ def bench_argmax_head(cfg: ModelConfig, rows: int, device: str, dtype: torch.dty
         _row("argmax_head", shape, "torch matmul+argmax (no score)", timed(matmul_argmax, device), flops=flops),
         _row("argmax_head", shape, "torch eager (ids + score)", ms, flops=flops),
     ]
-    comp = _compiled(kernels.argmax_head_ref)
+    comp = _compiled(kernels.argmax_head_ref, device)
     if comp is not None:
         ms, note = _try(lambda: comp(h, w, b), device)
         out.append(_row("argmax_head", shape, "torch.compile (ids + score)", ms, flops=flops, note=note))

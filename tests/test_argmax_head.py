@@ -61,16 +61,18 @@ def test_ties_go_to_the_lowest_index():
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-4), (torch.float16, 2e-2), (torch.bfloat16, 6e-2)])
 @pytest.mark.parametrize("shape", [(320, 128, 8000), (16384, 128, 8000), (47, 33, 301)])
 def test_kernel_equals_reference_on_gpu(dtype, tol, shape):
-    """Low precision may flip near-ties: compare the winners' scores, and the indices wherever they are clear."""
+    """The kernel accumulates the logits in fp32, while the reference rounds them to the input dtype first (many
+    bf16 ties). So: winners' scores within tolerance of the reference, and indices equal to the exact (float64)
+    argmax wherever the top two logits are apart by more than fp32 rounding."""
     from cfusion.kernels import argmax_head_triton
 
     dev = gpu_device()
     h, w, b = inputs(*shape, dtype, dev)
     ids, score = argmax_head_triton(h, w, b)
-    want_ids, want_score = argmax_head_ref(h, w, b)
+    _, want_score = argmax_head_ref(h, w, b)
     torch.testing.assert_close(score, want_score, rtol=tol, atol=tol)
     exact = torch.nn.functional.linear(h.double(), w.double(), b.double())
-    top2 = exact.topk(2, dim=-1).values
-    clear = (top2[:, 0] - top2[:, 1]) > 0.1
-    assert torch.equal(ids[clear], want_ids[clear])
-    assert (ids == want_ids).float().mean() > 0.99
+    top2 = exact.topk(2, dim=-1)
+    clear = (top2.values[:, 0] - top2.values[:, 1]) > 1e-3
+    assert clear.float().mean() > 0.9
+    assert torch.equal(ids[clear], top2.indices[clear, 0])

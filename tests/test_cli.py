@@ -167,3 +167,36 @@ def test_train_writes_metrics_and_a_loadable_model(tiny_run):
     assert recs[-1]["step"] == 600 and {"loss", "ce", "steps_per_s", "lr"} <= set(recs[-1])
     assert recs[-1]["loss"] < 0.3 * recs[0]["loss"]
     assert {p.name for p in (run / "model").iterdir()} == {"config.json", "code_tokenizer.json", "model.safetensors"}
+
+
+def test_bench_times_generation_and_the_autoregressive_baseline(tiny_run):
+    run, _ = tiny_run
+    proc = cfusion(
+        "bench", "--what", "e2e", "--model", str(run), "--reps", "2", "--batch", "4", "--steps", "3", "--json",
+        "--device", "cpu", check=True,
+    )  # fmt: skip
+    result = json.loads(proc.stdout)
+    rows = {r["impl"]: r for r in result["end_to_end"]}
+    eager = rows["torch eager"]
+    assert eager["k1_p50_ms"] > 0 and eager["k5_p95_ms"] >= eager["k5_p50_ms"] > 0
+    assert eager["req_per_s_batch4"] > 0
+    assert any(name.startswith("autoregressive") and r["p50_ms"] > 0 for name, r in rows.items())
+
+
+def test_bench_kernels_on_cpu_times_the_references():
+    proc = cfusion("bench", "--what", "kernels", "--preset", "tiny", "--reps", "1", "--json", "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["kernels"]
+    assert {r["op"] for r in rows} == {"noise_update", "cross_attention", "argmax_head"}
+    assert all(r["ms"] > 0 for r in rows if r["impl"].startswith("torch eager"))
+
+
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["bench", "--what", "everything"], 2, "--what must be kernels, e2e or all"),
+        (["gen", "list files", "--kernels", "cuda"], 2, "--kernels must be one of auto, triton, torch"),
+    ],
+)
+def test_bench_and_kernel_switch_refuse_bad_input(args, code, needle):
+    one_line_error(cfusion(*args), code, needle)
