@@ -1,19 +1,6 @@
-"""Times the fused noise_update against its torch reference (and torch.compile, and for attention every SDPA backend) at
-the shapes of the small and base presets. Usage: python benchmarks/bench_noise_update.py [--device cuda]"""
+"""Times the fused noise-schedule update against eager torch, torch.compile at the
+small and base shapes. Usage: python benchmarks/bench_noise_update.py [--device cuda]"""
 
-import argparse
-import json
+from cfusion.bench import op_main
 
-import torch
-
-from cfusion.bench import bench_noise_update
-from cfusion.config import preset
-
-ap = argparse.ArgumentParser()
-ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-a = ap.parse_args()
-dtype = torch.bfloat16 if a.device == "cuda" else torch.float32
-for name in ("small", "base"):
-    for rows in (5, 1280):
-        for row in bench_noise_update(preset(name), rows, a.device, dtype):
-            print(json.dumps({"preset": name, **row}))
+op_main("noise_update")

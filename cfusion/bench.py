@@ -148,16 +148,31 @@ def bench_argmax_head(cfg: ModelConfig, rows: int, device: str, dtype: torch.dty
     return out
 
 
-def bench_kernels(presets: list[str], device: str) -> list[dict]:
+OPS = {"noise_update": bench_noise_update, "cross_attention": bench_cross_attention, "argmax_head": bench_argmax_head}
+
+
+def bench_kernels(presets: list[str], device: str, ops: list[str] | None = None) -> list[dict]:
+    """Every op (or those named) at the preset's shapes: one request with k = 5, and 256 requests with k = 5."""
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     rows = []
     for name in presets:
         cfg = preset(name)
-        for r in (5, 1280):  # one request with k = 5; 256 requests with k = 5
-            for fn in (bench_noise_update, bench_cross_attention, bench_argmax_head):
-                for row in fn(cfg, r, device, dtype):
+        for r in (5, 1280):
+            for op in ops or list(OPS):
+                for row in OPS[op](cfg, r, device, dtype):
                     rows.append({"preset": name, **row})
     return rows
+
+
+def op_main(op: str) -> None:
+    """The body of benchmarks/bench_<op>.py: one op at the small and base shapes, one JSON line per row."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=f"Times {op} against its torch alternatives.")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    for row in bench_kernels(["small", "base"], ap.parse_args().device, [op]):
+        print(json.dumps(row))
 
 
 # ---- end to end --------------------------------------------------------------------------------------------------

@@ -177,9 +177,7 @@ class Generator:
         if key not in self._graphs:
             self._graphs[key] = StepGraph(m, rows, n, len(ts), clamp)
         x = torch.randn(rows, n, self.cfg.d_latent, device=dev, generator=g, dtype=ctx["table"].dtype)
-        x = self._graphs[key].run(x, ctx, ts, coefs)
-        x0_hat = m.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((rows,), ts[-1], device=dev))
-        return m.finish(x0_hat, ctx)
+        return m.finish(self._graphs[key].run(x, ctx, ts, coefs), ctx, ts[-1])
 
     def _cut(self, ids: torch.Tensor, scores: torch.Tensor) -> tuple[str, float]:
         """Decode up to the first pad; the score averages log-probs over the kept tokens and that pad."""

@@ -268,8 +268,11 @@ class CodeFusion(nn.Module):
         x.copy_(kernels.noise_update(x, x0_next, z, coefs, i))
         return x0_hat
 
-    def finish(self, x0_hat, ctx: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """D and H once, on the last x0 estimate: token ids (B, n) and their log-probabilities (B, n)."""
+    def finish(self, x, ctx: dict, t_last: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last step: x0_hat = N(x, t_last), then D and H once on it. Returns token ids (B, n) and their
+        log-probabilities (B, n)."""
+        t = torch.full((x.shape[0],), t_last, device=x.device)
+        x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], t)
         return self.argmax(self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]))
 
     @torch.no_grad()
@@ -301,5 +304,4 @@ class CodeFusion(nn.Module):
             self.denoise_step(
                 x, ctx, torch.full((Bk,), t, device=dev), torch.full((Bk,), i, device=dev), coefs, clamp, z
             )
-        x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((Bk,), ts[-1], device=dev))
-        return self.finish(x0_hat, ctx)
+        return self.finish(x, ctx, ts[-1])
