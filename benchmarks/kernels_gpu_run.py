@@ -17,13 +17,11 @@ from pathlib import Path
 import torch
 
 
-def sh(cmd: list[str], out: Path | None = None, env: dict | None = None) -> None:
+def sh(cmd: list[str], env: dict | None = None) -> None:
     print("$", " ".join(cmd), flush=True)
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    if out is not None:
-        out.write_text(p.stdout)
-    print(p.stdout[-3000:] if out is None else "", p.stderr[-2000:], f"[{time.perf_counter() - t:.0f} s]", flush=True)
+    print(p.stdout[-3000:], p.stderr[-2000:], f"[{time.perf_counter() - t:.0f} s]", flush=True)
 
 
 def compare_paths(model: Path, test: Path, n: int, steps: int) -> dict:

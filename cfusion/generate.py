@@ -68,7 +68,7 @@ class StepGraph:
         torch.cuda.current_stream(dev).wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.x0_hat = self._step()
+            self._step()
 
     def _step(self) -> torch.Tensor:
         idx = self.i.expand(self.rows)
