@@ -1,5 +1,8 @@
 """Samples/s of fine-tuning on 1 GPU vs N GPUs (torchrun, DDP) for the small and base presets, then a single-process
 `cfusion gen` from the multi-GPU checkpoint. Usage: python benchmarks/ddp_scaling.py --data DIR --out DIR [--gpus 2]
+
+--batch-size fixes the global batch (strong scaling: each GPU gets 1/N of it); --per-gpu-batch fixes each GPU's
+batch (weak scaling: the global batch grows with N), the usual way data-parallel throughput is reported.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 from pathlib import Path
 
 
-def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int, device: str) -> dict:
+def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int, device: str, extra=()) -> dict:
     launch = [sys.executable, "-P", "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m"]
     cmd = launch + [
         "cfusion.cli.main",
@@ -38,6 +41,7 @@ def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int
         "--device",
         device,
         "--resume",
+        *extra,
     ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
@@ -50,6 +54,7 @@ def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int
     return {
         "preset": preset,
         "gpus": nproc,
+        "global_batch": batch,
         "steps_per_s": rate,
         "samples_per_s": round(rate * batch, 1),
         "peak_mem_gb": recs[-1].get("peak_mem_gb"),
@@ -64,15 +69,19 @@ def main():
     ap.add_argument("--runs", type=Path, default=Path("/tmp/ddp_runs"))
     ap.add_argument("--gpus", type=int, default=2)
     ap.add_argument("--steps", type=int, default=150)
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=128, help="global batch (strong scaling)")
+    ap.add_argument("--per-gpu-batch", type=int, help="each GPU's batch (weak scaling); overrides --batch-size")
+    ap.add_argument("--workers", type=int, default=-1, help="cfusion train --workers (batch-building processes)")
     ap.add_argument("--presets", default="small,base")
     ap.add_argument("--device", default="cuda")
     a = ap.parse_args()
     rows = []
     for preset in a.presets.split(","):
         for n in (1, a.gpus):
+            batch = a.per_gpu_batch * n if a.per_gpu_batch else a.batch_size
+            extra = ["--workers", str(a.workers)]
             row = train(
-                n, preset, a.data / "bash_train.jsonl", a.runs / f"{preset}-{n}", a.steps, a.batch_size, a.device
+                n, preset, a.data / "bash_train.jsonl", a.runs / f"{preset}-{n}", a.steps, batch, a.device, extra
             )
             rows.append(row)
             print("ROW", json.dumps(row), flush=True)

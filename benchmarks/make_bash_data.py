@@ -5,6 +5,8 @@ Usage: python benchmarks/make_bash_data.py SHARED OUT
 - bash_pretrain.txt: pre-training code, one command per line: BashSnippets.txt, then the commands of tldr pages
   (common + linux), cheatsheets and NL2Bash, and the train split's commands. Every pair whose code or description
   occurs in the test split is dropped first, and so is any snippet equal to a test command.
+- bash_extra_pairs.jsonl: the decontaminated tldr and cheatsheet (description, command) pairs, one-line commands
+  only: candidate extra fine-tuning data (benchmarks/train_bash_gpu.py measures whether it helps).
 """
 
 import sys
@@ -37,11 +39,16 @@ sources = {
 }
 lines = dict.fromkeys(kept_snippets)
 report = {"BashSnippets": f"{len(kept_snippets)} of {len(snippets)}"}
+extra = []
 for name, pairs in sources.items():
     kept, rep = decontaminate(pairs, test)
     lines.update(dict.fromkeys(p.code for p in kept if "\n" not in p.code))
     report[name] = f"{rep['kept']} of {len(pairs)}"
+    if name != "nl2bash":  # NL2Bash is where the CodeFusion splits come from: its pairs are the train split again
+        extra += [p for p in kept if "\n" not in p.code]
 lines.update(dict.fromkeys(p.code for p in train))
 (out / "bash_pretrain.txt").write_text("\n".join(lines) + "\n")
+write_jsonl(extra, out / "bash_extra_pairs.jsonl")
 print(f"{len(train)} train / {len(test)} test pairs; pre-training: {len(lines)} unique commands -> {out}")
+print(f"extra fine-tuning pairs (tldr + cheatsheets): {len(extra)}")
 print("kept after decontamination: " + ", ".join(f"{k} {v}" for k, v in report.items()))

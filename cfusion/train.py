@@ -170,13 +170,14 @@ class StepBatches(torch.utils.data.Dataset):
         local = slice(d.rank * len(idx) // d.world, (d.rank + 1) * len(idx) // d.world)
         rng = random.Random(a.seed * 1_000_003 + step)
         batch = make_batch(self.feat, self.examples, idx[local], a, rng)  # each rank featurises only its own rows
-        noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step)
+        noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step, memory="noise_memory" in batch)
         batch.update({k: v[local] for k, v in noise.items()})
         return batch
 
 
 def step_batches(ds: StepBatches, start: int, device: torch.device):
     """Batches of steps start..steps-1, from worker processes when there are any (see TrainArgs.workers)."""
+    # Two are enough: 6 per rank measured no faster on 2 GPUs (benchmarks/RESULTS.md, DDP).
     workers = ds.args.workers if ds.args.workers >= 0 else (2 if device.type == "cuda" else 0)
     if workers == 0:
         return (ds[s] for s in range(start, ds.args.steps))
@@ -382,13 +383,12 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
     return run / "model"
 
 
-def draw_noise(B: int, cfg: ModelConfig, lang: str, T: int, seed: int, step: int) -> dict:
-    """t, noise and the generation task's memory noise for the *global* batch, so every rank slices the same draw:
-    one DDP step then equals one single-process step on the same global batch."""
+def draw_noise(B: int, cfg: ModelConfig, lang: str, T: int, seed: int, step: int, memory: bool) -> dict:
+    """t, noise and (memory=True: the generation task) the memory noise for the *global* batch, so every rank slices
+    the same draw: one DDP step then equals one single-process step on the same global batch."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + step + 7)
     n = cfg.max_code_len[lang]
-    return {
-        "t": torch.randint(0, T, (B,), generator=g),
-        "noise": torch.randn(B, n, cfg.d_latent, generator=g),
-        "mem_noise": torch.randn(B, 16, cfg.d_model, generator=g),
-    }
+    out = {"t": torch.randint(0, T, (B,), generator=g), "noise": torch.randn(B, n, cfg.d_latent, generator=g)}
+    if memory:  # drawn last, so t and noise do not depend on it
+        out["mem_noise"] = torch.randn(B, 16, cfg.d_model, generator=g)
+    return out
