@@ -3,19 +3,24 @@
 
 --batch-size fixes the global batch (strong scaling: each GPU gets 1/N of it); --per-gpu-batch fixes each GPU's
 batch (weak scaling: the global batch grows with N), the usual way data-parallel throughput is reported.
+--ddp-options adds N-GPU runs with extra DistributedDataParallel arguments (JSON objects; $CFUSION_DDP_OPTIONS), side
+by side with the default, e.g. '{"gradient_as_bucket_view": true}'.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 
-def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int, device: str, extra=()) -> dict:
+def train(
+    nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int, device: str, extra=(), ddp: str = ""
+) -> dict:
     launch = [sys.executable, "-P", "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m"]
     cmd = launch + [
         "cfusion.cli.main",
@@ -44,7 +49,7 @@ def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int
         *extra,
     ]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "CFUSION_DDP_OPTIONS": ddp})
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     wall = time.perf_counter() - t
@@ -54,6 +59,7 @@ def train(nproc: int, preset: str, data: Path, out: Path, steps: int, batch: int
     return {
         "preset": preset,
         "gpus": nproc,
+        "ddp_options": ddp,
         "global_batch": batch,
         "steps_per_s": rate,
         "samples_per_s": round(rate * batch, 1),
@@ -74,6 +80,7 @@ def main():
     ap.add_argument("--workers", type=int, default=-1, help="cfusion train --workers (batch-building processes)")
     ap.add_argument("--presets", default="small,base")
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--ddp-options", action="append", default=[], help="JSON; repeat for several variants")
     a = ap.parse_args()
     rows = []
     for preset in a.presets.split(","):
@@ -85,8 +92,17 @@ def main():
             )
             rows.append(row)
             print("ROW", json.dumps(row), flush=True)
-        one, many = rows[-2]["samples_per_s"], rows[-1]["samples_per_s"]
-        print(f"SCALING {preset}: {many / one:.2f}x on {a.gpus} GPUs ({100 * many / one / a.gpus:.0f}% efficiency)")
+        for ddp in a.ddp_options:
+            batch = a.per_gpu_batch * a.gpus if a.per_gpu_batch else a.batch_size
+            out = a.runs / f"{preset}-{a.gpus}-{len(rows)}"
+            row = train(a.gpus, preset, a.data / "bash_train.jsonl", out, a.steps, batch, a.device, extra, ddp)
+            rows.append(row)
+            print("ROW", json.dumps(row), flush=True)
+        one = next(r for r in rows if r["preset"] == preset and r["gpus"] == 1)["samples_per_s"]
+        for r in rows:
+            if r["preset"] == preset and r["gpus"] > 1:
+                x = r["samples_per_s"] / one
+                print(f"SCALING {preset} {r['ddp_options'] or 'default'}: {x:.2f}x on {a.gpus} GPUs", flush=True)
     gen = subprocess.run(
         [
             sys.executable,

@@ -176,22 +176,35 @@ def op_main(op: str) -> None:
 
 
 # ---- end to end --------------------------------------------------------------------------------------------------
-def load_generator(model_path, preset_name: str, device: str, kernels_mode: str, graphs: bool):
+RANDOM_MEMORY = 10085  # pairs in the random stand-in memory: the shipped Bash memory's size
+
+
+def load_generator(model_path, preset_name: str, device: str, kernels_mode: str, graphs: bool, recall: bool = False):
     """A Generator over the model at model_path, or over a randomly initialised model of the preset (speed does not
-    depend on the weights; its tokenizer is a stand-in, so its candidates are noise)."""
+    depend on the weights; its tokenizer is a stand-in, so its candidates are noise). recall: with the model's
+    memory, or a random one of RANDOM_MEMORY pairs when it has none."""
+    import torch.nn.functional as F
+
     from cfusion.bundle import load_model
     from cfusion.generate import Generator
+    from cfusion.memory import Memory, dequantize, quantize
     from cfusion.model import CodeFusion
     from cfusion.tokenizer import CodeTokenizer
 
+    memory = None
     if model_path is not None:
-        model, tok, _ = load_model(model_path, device)
+        model, tok, folder = load_model(model_path, device)
+        memory = Memory.load(folder) if recall else None
     else:
         cfg = preset(preset_name)
         tok = CodeTokenizer.train(["find . -name '*.txt'", "ls -la /tmp", "grep -r foo ."] * 50, 300)
         torch.manual_seed(0)
         model = CodeFusion(cfg).to(device)
-    return Generator(model, tok, kernels=kernels_mode, graphs=graphs)
+    if recall and memory is None:
+        n = RANDOM_MEMORY
+        vectors = dequantize(*quantize(F.normalize(torch.randn(n, 384), dim=-1)))
+        memory = Memory([f"request {i}" for i in range(n)], [f"ls -l dir{i}" for i in range(n)], ["bash"] * n, vectors)
+    return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory)
 
 
 REQUEST = "find all txt files under the current directory and delete them"
@@ -257,10 +270,13 @@ def bench_end_to_end(
     if device == "cuda":
         variants += [("torch + CUDA graph", "torch", True), ("triton + CUDA graph", "triton", True)]
     variants = [v for v in variants if mode == "auto" or v[1] == mode]
+    variants = [(*v, False) for v in variants] + [(f"{variants[-1][0]} + recall", *variants[-1][1:], True)]
     rows = []
     n = None
-    for name, mode, graphs in variants:
-        gen = load_generator(model_path, preset_name, device, mode, graphs)
+    for name, mode, graphs, recall in variants:
+        gen = load_generator(model_path, preset_name, device, mode, graphs, recall)
+        if recall and gen.model.minilm is None:
+            continue  # recall searches by MiniLM sentence vectors; a scratch-encoder model has none
         n = gen.cfg.max_code_len["bash"]
         row = {"impl": name, "steps": steps}
         for k in (1, 5):

@@ -59,6 +59,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     _replace_atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    _replace_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 

@@ -22,6 +22,7 @@ def evaluate(
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
     clamp: bool = True,
+    recall: int = 0,
 ) -> tuple[list[dict], dict]:
     """Generates k candidates per request in batches, then scores them against each request's references."""
     from cfusion.metrics import score_topk
@@ -30,7 +31,7 @@ def evaluate(
     t0 = time.perf_counter()
     for i in range(0, len(pairs), batch_size):
         chunk = pairs[i : i + batch_size]
-        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i, clamp=clamp)
+        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i, clamp=clamp, recall=recall)
         for p, cands in zip(chunk, answers):
             predictions.append(
                 {
@@ -53,6 +54,7 @@ def evaluate(
         "steps": steps,
         "seed": seed,
         "clamp": clamp,
+        "recall": recall if gen.memory is not None else 0,
         "seconds": round(seconds, 1),
         "ms_per_request": round(1000 * seconds / max(1, len(pairs)), 1),
     }

@@ -9,22 +9,70 @@ import torch
 from cfusion.diffusion import Schedule
 from cfusion.errors import UsageError
 from cfusion.features import Featurizer
-from cfusion.metrics import VALIDATORS
+from cfusion.memory import Memory, sentence_vectors
+from cfusion.metrics import VALIDATORS, template_cosine, template_vector
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split, 2.5x faster (RESULTS.md)
 
 
+DEFAULT_RECALL = 10  # known pairs recalled per request when the model has a memory
+RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (RESULTS.md, "Recall")
+SAME_REQUEST = 0.85  # a known request at least this similar answers the new one as it stands
+
+
 @dataclass
 class Candidate:
     code: str
-    score: float  # mean log-probability of the chosen tokens, up to and including the first pad
-    votes: int  # how many of the k samples gave this code
+    score: float | None  # mean log-probability of the sampled tokens up to the first pad; None if only recalled
+    votes: int  # how many of the k samples gave this code (0: recalled only)
     valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
+    similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
+    known: str | None = None  # that known request
+
+    @property
+    def source(self) -> str:
+        if self.similarity is None:
+            return "model"
+        return "both" if self.votes else "memory"
 
     def to_json(self) -> dict:
-        return {"code": self.code, "score": round(self.score, 4), "votes": self.votes, "valid": self.valid}
+        out = {"code": self.code, "source": self.source, "votes": self.votes, "valid": self.valid}
+        out["score"] = None if self.score is None else round(self.score, 4)
+        if self.similarity is not None:
+            out.update(similarity=round(self.similarity, 4), known=self.known)
+        return out
+
+
+def _weight(c: Candidate) -> float:
+    return c.votes + RECALL_WEIGHT * (c.similarity or 0.0)
+
+
+def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
+    """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
+    sampled ones by score. Then the top answer:
+    - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
+    - otherwise, for Bash, the consensus: the valid candidate whose template agrees most with all the others, each
+      weighted by its votes plus RECALL_WEIGHT x its similarity (ties to the earlier one), a minimum-Bayes-risk
+      choice under the benchmark's own metric.
+    Measured on the Bash test split in benchmarks/RESULTS.md ("Consensus ranking", "Recall")."""
+    recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
+    sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
+    order = sorted(recalled + sampled, key=lambda c: not c.valid)
+    if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid:
+        best = recalled[0]
+    elif lang == "bash" and len(order) > 1:
+        pool = [c for c in order if c.valid] or order
+        vec = {c.code: template_vector(c.code) for c in order}  # each candidate parsed once
+
+        def agreement(c: Candidate) -> float:
+            return sum(_weight(d) * template_cosine(c.code, vec[c.code], d.code, vec[d.code]) for d in order)
+
+        best = max(pool, key=agreement)
+    else:
+        return order
+    return [best] + [c for c in order if c is not best]
 
 
 class StepGraph:
@@ -96,10 +144,18 @@ class Generator:
     """A loaded model ready to answer requests; never executes what it generates.
 
     kernels: "auto" (Triton on CUDA), "triton" or "torch" (see cfusion.kernels). graphs: replay the denoising step
-    from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once.
+    from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once. memory: known
+    pairs to recall beside the sampled candidates (cfusion.memory).
     """
 
-    def __init__(self, model: CodeFusion, tok: CodeTokenizer, kernels: str = "auto", graphs: bool = True):
+    def __init__(
+        self,
+        model: CodeFusion,
+        tok: CodeTokenizer,
+        kernels: str = "auto",
+        graphs: bool = True,
+        memory: Memory | None = None,
+    ):
         from cfusion.kernels import check_mode
 
         self.kernels = check_mode(kernels)
@@ -111,13 +167,14 @@ class Generator:
         self._graphs: dict[tuple, StepGraph] = {}
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
+        self.memory = memory
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def check(self, lang: str, k: int, steps: int) -> None:
+    def check(self, lang: str, k: int, steps: int, recall: int = 0) -> None:
         if lang not in self.cfg.max_code_len:
             have = ", ".join(sorted(self.cfg.max_code_len))
             raise UsageError(
@@ -125,6 +182,8 @@ class Generator:
             )
         if not 1 <= k <= 64:
             raise UsageError(f"-k must be in 1..64, got {k}")
+        if not 0 <= recall <= 64:
+            raise UsageError(f"--recall must be in 0..64, got {recall}")
         if not 1 <= steps <= self.cfg.diffusion_steps:
             raise UsageError(f"--steps must be in 1..{self.cfg.diffusion_steps}, got {steps}")
 
@@ -138,14 +197,19 @@ class Generator:
         seed: int = 0,
         eta: float = 0.0,
         clamp: bool = True,
+        recall: int = DEFAULT_RECALL,
     ) -> list[list[Candidate]]:
+        """The k best of k samples per request and, when the model has a memory, the `recall` nearest known pairs;
+        deduplicated and ranked by rank_candidates."""
         from cfusion import kernels
 
-        self.check(lang, k, steps)
+        self.check(lang, k, steps, recall)
         with kernels.use(self.kernels):
             ids, scores = self._sample(requests, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         ids, scores = ids.cpu(), scores.float().cpu()
         valid = VALIDATORS[lang]
+        if self.memory is not None and recall > 0:
+            sims, near = self.memory.search(sentence_vectors(self.model, self.feat, requests), recall, lang)
         out = []
         for r in range(len(requests)):
             found: dict[str, Candidate] = {}
@@ -159,8 +223,15 @@ class Generator:
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            # Valid candidates first: the top answer parses whenever any candidate does.
-            out.append(sorted(found.values(), key=lambda c: (not c.valid, -c.score, -c.votes, c.code)))
+            if self.memory is not None and recall > 0:
+                for sim, j in zip(sims[r].tolist(), near[r].tolist()):
+                    code = self.memory.codes[j]
+                    c = found.get(code)
+                    if c is None:
+                        c = found[code] = Candidate(code, None, 0, valid(code))
+                    if c.similarity is None:
+                        c.similarity, c.known = sim, self.memory.requests[j]
+            out.append(rank_candidates(list(found.values()), lang)[:k])
         return out
 
     def _sample(self, requests: list[str], n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):

@@ -259,22 +259,26 @@ def _check_refs(refs: list[str]) -> None:
         raise ValueError("refs is empty: each request needs at least one reference")
 
 
+def template_vector(cmd: str) -> Counter:
+    """Counts of a command's template tokens: what template_match compares."""
+    return Counter(bash_template_tokens(cmd)) if cmd.strip() else Counter()
+
+
+def template_cosine(pred: str, p: Counter, ref: str, r: Counter) -> float:
+    """Template match of one prediction against one reference, from their template vectors."""
+    if not pred.strip():
+        return 0.0
+    if not p or not r:
+        return float(not p and not r and _normalise_space(pred) == _normalise_space(ref))
+    dot = sum(n * r[t] for t, n in p.items())
+    return dot / math.sqrt(sum(n * n for n in p.values()) * sum(n * n for n in r.values()))
+
+
 def template_match(pred: str, refs: list[str]) -> float:
     """NL2Bash template match: cosine of the template-token count vectors, max over refs (in [0, 1])."""
     _check_refs(refs)
-    if not pred.strip():
-        return 0.0
-    p = Counter(bash_template_tokens(pred))
-    best = 0.0
-    for ref in refs:
-        r = Counter(bash_template_tokens(ref))
-        if not p or not r:
-            score = float(not p and not r and _normalise_space(pred) == _normalise_space(ref))
-        else:
-            dot = sum(n * r[t] for t, n in p.items())
-            score = dot / math.sqrt(sum(n * n for n in p.values()) * sum(n * n for n in r.values()))
-        best = max(best, score)
-    return best
+    p = template_vector(pred)
+    return max(template_cosine(pred, p, ref, template_vector(ref)) for ref in refs)
 
 
 def _arg_kind(text: str) -> str:

@@ -22,6 +22,10 @@ app = typer.Typer(
 )
 
 
+DEFAULT_RECALL = 10  # cfusion.generate.DEFAULT_RECALL, not imported so that --help stays fast
+RECALL_HELP = "Known pairs recalled from the model's memory and ranked with the samples; 0: the model alone."
+
+
 def _stderr():
     from rich.console import Console
 
@@ -51,23 +55,27 @@ def _device(name: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
 
 
-def _generator(model: Path | None, lang: str, device: str, k: int, steps: int | None, kernels: str = "auto"):
-    """The model at `model`, or the one installed for `lang`, ready on `device` with gradients off; the step count
-    (default: DEFAULT_STEPS) checked against it with k. Returns (generator, model folder, steps)."""
+def _generator(
+    model: Path | None, lang: str, device: str, k: int, steps: int | None, kernels: str = "auto", recall: int = 0
+):
+    """The model at `model`, or the one installed for `lang`, with its memory when it has one, ready on `device` with
+    gradients off; the step count (default: DEFAULT_STEPS) checked against it with k and recall. Returns (generator,
+    model folder, steps)."""
     import torch
 
     from cfusion.bundle import load_model
     from cfusion.generate import DEFAULT_STEPS, Generator
     from cfusion.kernels import MODES, check_mode
+    from cfusion.memory import Memory
 
     if kernels not in MODES:
         raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
     check_mode(kernels)
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
-    g = Generator(net, tok, kernels=kernels)
+    g = Generator(net, tok, kernels=kernels, memory=Memory.load(folder) if recall else None)
     steps = steps if steps is not None else DEFAULT_STEPS
-    g.check(lang, k, steps)
+    g.check(lang, k, steps, recall)
     return g, folder, steps
 
 
@@ -75,13 +83,14 @@ def _generator(model: Path | None, lang: str, device: str, k: int, steps: int | 
 def gen(
     request: str = typer.Argument(..., help="What the code should do, in English; '-' reads it from stdin."),
     lang: str = typer.Option("bash", "--lang", "-l", help=f"Target language: {', '.join(LANGS)}."),
-    k: int = typer.Option(5, "-k", help="Number of candidates (sampled in one batch, deduplicated, ranked)."),
+    k: int = typer.Option(5, "-k", help="Samples drawn in one batch; the best k of them and the recalled are shown."),
     steps: int | None = typer.Option(None, "--steps", help="Denoising steps (1..1200; default: the model's)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial noise."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or training run folder."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
+    recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of one candidate per line."),
 ):
     """Generate code for a request. The code is printed, never executed.
@@ -98,14 +107,14 @@ def gen(
     dev = _device(device)
     err = _stderr()
     t0 = time.perf_counter()
-    g, folder, steps = _generator(model, lang, dev, k, steps, kernels)
+    g, folder, steps = _generator(model, lang, dev, k, steps, kernels, recall)
     if g.feat.too_long(request):
         err.print(
             f"warning: the request is longer than the {g.cfg.max_request_len} tokens the encoder reads; "
             "the rest is ignored"
         )
     t1 = time.perf_counter()
-    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp)[0]
+    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp, recall=recall)[0]
     t2 = time.perf_counter()
     if as_json:
         print(
@@ -120,6 +129,7 @@ def gen(
                     "clamp": clamp,
                     "device": dev,
                     "kernels": kernels,
+                    "recall": recall if g.memory is not None else 0,
                     "ms": round(1000 * (t2 - t1), 1),
                     "candidates": [c.to_json() for c in cands],
                 }
@@ -128,10 +138,14 @@ def gen(
     else:
         for c in cands:
             print(c.code)
+        recalled = sum(c.similarity is not None for c in cands)
+        source = f"; {recalled} recalled from known requests" if recalled else ""
         err.print(
-            f"[dim]{len(cands)} candidate(s) in {1000 * (t2 - t1):.0f} ms ({steps} steps on {dev}; "
+            f"[dim]{len(cands)} candidate(s) in {1000 * (t2 - t1):.0f} ms ({steps} steps on {dev}{source}; "
             f"model loaded in {1000 * (t1 - t0):.0f} ms). Review before running.[/dim]"
         )
+        if cands and cands[0].similarity is not None:
+            err.print(f'[dim]first answer known for: "{cands[0].known}" (similarity {cands[0].similarity:.2f})[/dim]')
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
 
@@ -150,6 +164,7 @@ def evaluate(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
+    recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
 ):
     """Score a model on a test set with the paper's metrics at top-1/3/5.
@@ -171,13 +186,13 @@ def evaluate(
     if len(langs) > 1:
         raise UsageError(f"{data} mixes languages ({', '.join(langs)})", hint="pass --lang to pick one")
     dev = _device(device)
-    g, folder, steps = _generator(model, langs[0], dev, k, steps, kernels)
+    g, folder, steps = _generator(model, langs[0], dev, k, steps, kernels, recall)
     with Progress(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr()
     ) as bar:
         task = bar.add_task("eval", total=len(pairs))
         predictions, metrics = run_eval(
-            g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp
+            g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp, recall
         )
     metrics = {"model": str(folder), "data": str(data), "device": dev, "kernels": kernels, **metrics}
     out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -430,6 +445,32 @@ def data_snippets(
     write_text_atomic(out, "".join(s + "\n" for s in snippets))
     _stderr().print(f"{len(snippets)} snippets -> {out}")
     print(out)
+
+
+@data_app.command("memory")
+def data_memory(
+    pairs: list[Path] = typer.Argument(..., help="JSONL pairs to remember; several files add up."),
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder; memory.* is written into it."),
+):
+    """Give a model a memory of known pairs, recalled by `gen` and `eval` beside the sampled candidates.
+
+    Example: cfusion data memory bash_train.jsonl --model runs/bash/model
+    """
+    from cfusion.bundle import load_model, resolve
+    from cfusion.data import read_pairs
+    from cfusion.features import Featurizer
+    from cfusion.memory import Memory
+
+    folder = resolve(model)
+    net, tok, folder = load_model(folder, "cpu")
+    known = [p for path in pairs for p in read_pairs(path)]
+    other = sorted({p.lang for p in known} - set(net.cfg.max_code_len))
+    if other:
+        raise UsageError(f"the model does not generate {', '.join(other)}, but the pairs include it")
+    mem = Memory.build(net, Featurizer(net.cfg, tok), known)
+    mem.save(folder)
+    _stderr().print(f"{len(mem)} known pairs -> {folder}/memory.*")
+    print(folder)
 
 
 @data_app.command("decontaminate")

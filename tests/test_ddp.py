@@ -11,14 +11,14 @@ from conftest import nl2bash_pairs, write_jsonl
 from cfusion.checkpoint import load_tensors, read_latest
 
 
-def _train(data, out, nproc: int, steps: int = 2):
+def _train(data, out, nproc: int, steps: int = 2, stage: str = "finetune"):
     launcher = (
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc), "--standalone", "-m"]
         if nproc > 1
         else [sys.executable, "-m"]
     )
     fixed = "--preset tiny --batch-size 8 --lr 1e-3 --warmup 1 --log-every 1 --ckpt-every 1 --device cpu --resume"
-    cmd = launcher + ["cfusion.cli.main", "train", "--stage", "finetune", "--data", str(data), "--out", str(out)]
+    cmd = launcher + ["cfusion.cli.main", "train", "--stage", stage, "--data", str(data), "--out", str(out)]
     cmd += ["--steps", str(steps), *fixed.split()]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -58,3 +58,13 @@ def test_resume_under_ddp(tmp_path, shared_data):
 def _run(data, out):
     _train(data, out, 2, steps=4)
     return out / "checkpoints"
+
+
+def test_pretraining_under_ddp_whose_tasks_use_different_parameters(tmp_path, shared_data):
+    """The generation task skips the encoder and CPD uses it: DDP must not assume one graph (static_graph) there."""
+    pairs = nl2bash_pairs(shared_data, 24)
+    data = tmp_path / "snippets.txt"
+    data.write_text("".join(p["code"] + "\n" for p in pairs))
+    _train(data, tmp_path / "pre", 2, steps=6, stage="pretrain")
+    recs = [json.loads(line) for line in (tmp_path / "pre" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in recs] == list(range(1, 7)) and all(r["world"] == 2 for r in recs)

@@ -1,6 +1,6 @@
-"""The Bash model that ships inside the package: it loads offline and answers well-known requests with valid
-commands of the expected utility. It is weak (see MODEL.md); these are the requests it gets right today, kept as a
-regression check, not a quality claim."""
+"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs, and answers
+well-known requests with valid commands of the expected utility, alone and with recall. These are requests it gets
+right today, kept as a regression check, not a quality claim (see MODEL.md)."""
 
 import json
 from pathlib import Path
@@ -11,15 +11,16 @@ from conftest import cfusion
 import cfusion as pkg
 from cfusion.bundle import load_model
 from cfusion.generate import Generator
-from cfusion.metrics import VALIDATORS
+from cfusion.memory import Memory
+from cfusion.metrics import VALIDATORS, template_match
 
 WEIGHTS = Path(pkg.__file__).resolve().parent / "weights" / "bash"
 
 
 @pytest.fixture(scope="module")
 def shipped() -> Generator:
-    model, tok, _ = load_model(WEIGHTS)
-    return Generator(model, tok)
+    model, tok, folder = load_model(WEIGHTS)
+    return Generator(model, tok, memory=Memory.load(folder))
 
 
 def test_shipped_weights_fit_the_budget():
@@ -29,22 +30,38 @@ def test_shipped_weights_fit_the_budget():
 
 
 @pytest.mark.parametrize(
-    "request_,utility,flag",
+    "request_,utility,words",
     [
-        ("find all txt files under the current directory", "find", "-type f"),
-        ("delete empty directories under /tmp", "find", "/tmp"),
-        ("find all files modified in the last 7 days", "find", "-mtime"),
+        # The model alone answers `find . -type f`; with recall, `find -name \*.txt`.
+        ("find all txt files under the current directory", "find", ("-type f", "*.txt")),
+        ("delete empty directories under /tmp", "find", ("/tmp",)),
+        ("find all files modified in the last 7 days", "find", ("-mtime",)),
     ],
 )
-def test_top_candidate_is_valid_and_uses_the_expected_utility(shipped, request_, utility, flag):
-    top = shipped.generate([request_], "bash", k=5)[0][0]
+@pytest.mark.parametrize("recall", [0, 10])
+def test_top_candidate_is_valid_and_uses_the_expected_utility(shipped, request_, utility, words, recall):
+    top = shipped.generate([request_], "bash", k=5, recall=recall)[0][0]
     assert top.valid and VALIDATORS["bash"](top.code)
-    assert top.code.split()[0] == utility and flag in top.code, top.code
+    assert top.code.split()[0] == utility and any(w in top.code for w in words), top.code
 
 
 def test_the_right_utility_is_among_the_candidates(shipped):
-    cands = shipped.generate(["print the current date"], "bash", k=5)[0]
+    cands = shipped.generate(["print the current date"], "bash", k=5, recall=0)[0]
     assert any(c.code.split()[0] == "date" for c in cands), [c.code for c in cands]
+    assert shipped.generate(["print the current date"], "bash", k=5)[0][0].code.split()[0] == "date"
+
+
+def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data):
+    """Template match @1 on 40 CodeFusion Bash test requests (every 60th): recall must add at least 5 points. On
+    every 5th request it adds 18 (RESULTS.md); a memory that stopped matching its vectors would lose them."""
+    from cfusion.importers import import_codefusion
+
+    pairs = import_codefusion(shared_data / "codefusion" / "BashBenchmarks.json", "test")[::60][:40]
+    score = {}
+    for recall in (0, 10):
+        answers = shipped.generate([p.nl for p in pairs], "bash", k=5, recall=recall)
+        score[recall] = sum(template_match(a[0].code, [p.code, *p.refs]) for a, p in zip(answers, pairs)) / len(pairs)
+    assert score[10] >= score[0] + 0.05, score
 
 
 def test_gen_uses_the_shipped_model_without_model_flag():
@@ -52,3 +69,13 @@ def test_gen_uses_the_shipped_model_without_model_flag():
     out = json.loads(proc.stdout)
     assert Path(out["model"]).resolve() == WEIGHTS and out["steps"] == 20
     assert out["candidates"] and out["candidates"][0]["code"].startswith("find ")
+
+
+def test_the_shipped_memory_is_nl2bash_outside_the_test_split(shared_data):
+    """The memory ships NL2Bash's MIT-licensed pairs: lines 1 to 10,085 of all.nl / all.cm, which are the CodeFusion
+    Bash train split; none of the 2,522 test lines after them."""
+    mem = Memory.load(WEIGHTS)
+    nl = [x.strip() for x in (shared_data / "nl2bash" / "all.nl").read_text().splitlines()]
+    cm = [x.strip() for x in (shared_data / "nl2bash" / "all.cm").read_text().splitlines()]
+    assert len(mem) == 10085 and set(mem.langs) == {"bash"}
+    assert list(zip(mem.requests, mem.codes)) == list(zip(nl[:10085], cm[:10085]))

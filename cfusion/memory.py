@@ -1,0 +1,118 @@
+"""Recall: known (request, code) pairs kept beside a model and found by the meaning of a new request.
+
+A request's vector is MiniLM's mean-pooled, unit-length output (the sentence embedding all-MiniLM-L6-v2 was trained
+for), so the model's own encoder does the search. Generation ranks the recalled commands together with the sampled
+ones (cfusion.generate). On the CodeFusion Bash test split the nearest known command alone scores 57 template match
+@1 against 41 for the diffusion model alone (benchmarks/RESULTS.md, "Recall").
+
+Stored in the model folder:
+- `memory.safetensors`: the vectors in 4 bits per dimension (192 bytes a pair at width 384) with one scale per
+  dimension; search quality is that of float32 within 0.1 point of template match;
+- `memory.json.gz`: the requests, codes and languages, in the same order.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from cfusion.checkpoint import load_tensors, save_tensors, write_bytes_atomic
+from cfusion.data import Pair
+from cfusion.errors import CheckpointError
+
+NAME = "memory"
+LEVELS = 7  # 4-bit codes hold -7..7 (stored offset by 8 in a nibble)
+
+
+def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.Tensor:
+    """Unit-length MiniLM sentence vectors (mean over the request's tokens) of `texts`: (B, 384) float32."""
+    from cfusion.features import pad
+
+    if model.minilm is None or feat.req_tok is None:
+        raise CheckpointError("recall needs a model with the MiniLM encoder")
+    dev = next(model.minilm.parameters()).device
+    out = []
+    for i in range(0, len(texts), batch):
+        ids, lens = pad(feat.req_tok.encode_batch(texts[i : i + batch]))
+        ids, lens = ids.to(dev), lens.to(dev)
+        with torch.no_grad():
+            h = model.minilm(ids, lens).float()
+        keep = (torch.arange(ids.shape[1], device=dev)[None] < lens[:, None]).float()[..., None]
+        out.append(F.normalize((h * keep).sum(1) / lens[:, None], dim=-1).cpu())
+    return torch.cat(out)
+
+
+def quantize(vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, d) float -> 4-bit codes packed two to a byte (N, d/2) uint8 and a per-dimension scale (d,)."""
+    scale = vectors.abs().amax(0).clamp_min(1e-8) / LEVELS
+    q = (vectors / scale).round().clamp(-LEVELS, LEVELS).to(torch.int16) + 8  # 1..15
+    if q.shape[1] % 2:
+        q = F.pad(q, (0, 1), value=8)
+    return (q[:, 0::2] | (q[:, 1::2] << 4)).to(torch.uint8), scale.float()
+
+
+def dequantize(codes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Inverse of quantize, renormalised to unit length: (N, d) float32."""
+    c = codes.to(torch.int16)
+    q = torch.stack([c & 15, c >> 4], dim=-1).reshape(c.shape[0], -1)[:, : scale.shape[0]] - 8
+    return F.normalize(q.float() * scale, dim=-1)
+
+
+class Memory:
+    """Known pairs and their unit vectors; `search` gives the nearest by cosine similarity."""
+
+    def __init__(self, requests: list[str], codes: list[str], langs: list[str], vectors: torch.Tensor):
+        if not (len(requests) == len(codes) == len(langs) == vectors.shape[0]):
+            raise ValueError("requests, codes, langs and vectors must have one row per pair")
+        self.requests, self.codes, self.langs, self.vectors = requests, codes, langs, vectors
+        self._masks: dict[str, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def build(cls, model, feat, pairs: list[Pair]) -> Memory:
+        """A memory of `pairs` (duplicates of a (request, code) pair kept once), vectors quantised as stored."""
+        pairs = list({(p.nl, p.code, p.lang): p for p in pairs}.values())
+        vectors = sentence_vectors(model, feat, [p.nl for p in pairs])
+        vectors = dequantize(*quantize(vectors))  # what search will see after save and load
+        return cls([p.nl for p in pairs], [p.code for p in pairs], [p.lang for p in pairs], vectors)
+
+    def search(self, queries: torch.Tensor, r: int, lang: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The r nearest pairs of `lang` to each unit query vector: similarities and indices, (B, r') each, best
+        first; r' = min(r, pairs of that language)."""
+        if lang not in self._masks:
+            self._masks[lang] = torch.tensor([x != lang for x in self.langs])
+        mask = self._masks[lang]
+        sims = (queries.float() @ self.vectors.T).masked_fill(mask, float("-inf"))
+        return sims.topk(min(r, int((~mask).sum())), dim=1)
+
+    def save(self, folder: Path) -> None:
+        codes, scale = quantize(self.vectors)
+        save_tensors({"codes": codes, "scale": scale}, folder, NAME)
+        text = json.dumps({"requests": self.requests, "codes": self.codes, "langs": self.langs}, ensure_ascii=False)
+        write_bytes_atomic(Path(folder) / f"{NAME}.json.gz", gzip.compress(text.encode(), mtime=0))
+
+    @classmethod
+    def load(cls, folder: Path) -> Memory | None:
+        """The memory saved in a model folder, or None when it has none."""
+        folder = Path(folder)
+        if not (folder / f"{NAME}.safetensors").exists():
+            return None
+        t = load_tensors(folder, NAME)
+        path = folder / f"{NAME}.json.gz"
+        try:
+            pairs = json.loads(gzip.decompress(path.read_bytes()))
+            requests, codes, langs = pairs["requests"], pairs["codes"], pairs["langs"]
+        except FileNotFoundError:
+            raise CheckpointError(f"memory vectors without their pairs: {path} is missing") from None
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"corrupt memory file {path}: {e}") from None
+        rows = t["codes"].shape[0] if "codes" in t and "scale" in t else -1
+        if not rows == len(codes) == len(requests) == len(langs):
+            raise CheckpointError(f"memory vectors and pairs disagree in {folder}")
+        return cls(requests, codes, langs, dequantize(t["codes"], t["scale"]))

@@ -1,0 +1,123 @@
+"""Recall of known pairs: 4-bit vectors that keep their neighbours, files that round-trip and fail clearly, and
+`cfusion data memory` + `cfusion gen` end to end on a model with the MiniLM encoder."""
+
+import gzip
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import cfusion, write_jsonl
+
+from cfusion.bundle import load_model, model_state, save_model
+from cfusion.config import preset
+from cfusion.errors import CheckpointError
+from cfusion.memory import Memory, dequantize, quantize
+from cfusion.model import CodeFusion
+
+
+def unit(n, d, seed=0):
+    return F.normalize(torch.randn(n, d, generator=torch.Generator().manual_seed(seed)), dim=-1)
+
+
+@pytest.mark.parametrize("d", [37, 384])
+def test_four_bit_vectors_keep_their_direction_and_neighbours(d):
+    v = unit(500, d)
+    codes, scale = quantize(v)
+    assert codes.dtype == torch.uint8 and codes.shape == (500, (d + 1) // 2)
+    back = dequantize(codes, scale)
+    assert back.shape == v.shape
+    assert (back * v).sum(-1).min() > 0.9
+    mem = Memory([str(i) for i in range(500)], [f"echo {i}" for i in range(500)], ["bash"] * 500, back)
+    queries = F.normalize(v + 0.05 * unit(500, d, seed=1), dim=-1)
+    sims, idx = mem.search(queries, 3, "bash")
+    assert sims.shape == (500, 3) and (sims[:, :-1] >= sims[:, 1:]).all()
+    assert (idx[:, 0] == torch.arange(500)).float().mean() > 0.98
+
+
+def test_search_keeps_to_the_language_and_to_what_there_is():
+    v = unit(6, 16)
+    mem = Memory(list("abcdef"), list("ABCDEF"), ["bash", "python"] * 3, v)
+    sims, idx = mem.search(v[:2], 5, "python")
+    assert idx.shape == (2, 3) and set(idx.flatten().tolist()) <= {1, 3, 5}
+    assert idx[1, 0] == 1 and sims[1, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_memory_files_round_trip_and_fail_clearly(tmp_path):
+    v = unit(9, 20)
+    mem = Memory([f"request {i}" for i in range(9)], [f"ls -{i}" for i in range(9)], ["bash"] * 9, v)
+    assert Memory.load(tmp_path) is None  # a model without a memory
+    mem.save(tmp_path)
+    got = Memory.load(tmp_path)
+    assert got.requests == mem.requests and got.codes == mem.codes and got.langs == mem.langs
+    assert torch.allclose(got.vectors, dequantize(*quantize(v)))
+    (tmp_path / "memory.json.gz").write_bytes(gzip.compress(b'{"requests": []}')[:-6])
+    with pytest.raises(CheckpointError, match="corrupt memory file"):
+        Memory.load(tmp_path)
+    empty = {"requests": [], "codes": [], "langs": []}
+    (tmp_path / "memory.json.gz").write_bytes(gzip.compress(json.dumps(empty).encode()))
+    with pytest.raises(CheckpointError, match="disagree"):
+        Memory.load(tmp_path)
+    (tmp_path / "memory.json.gz").unlink()
+    with pytest.raises(CheckpointError, match="is missing"):
+        Memory.load(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def minilm_model(tiny_run, tmp_path_factory):
+    """An untrained tiny denoiser over the real MiniLM encoder: recall needs only the encoder."""
+    _, tok, _ = load_model(tiny_run[0])
+    cfg = preset("tiny", encoder="minilm", vocab_size=tok.vocab_size)
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("minilm_model")
+    save_model(folder, cfg, tok, model_state(CodeFusion(cfg)))
+    return folder
+
+
+def test_gen_recalls_known_pairs_through_the_cli(minilm_model, tiny_run, tmp_path):
+    pairs = tiny_run[1]
+    known = write_jsonl(tmp_path / "known.jsonl", pairs)
+    cfusion("data", "memory", str(known), "--model", str(minilm_model), check=True)
+    assert (minilm_model / "memory.safetensors").is_file() and (minilm_model / "memory.json.gz").is_file()
+
+    p = pairs[5]
+    out = json.loads(cfusion("gen", p["nl"], "--model", str(minilm_model), "-k", "3", "--json", check=True).stdout)
+    top = out["candidates"][0]
+    # The same request is known: its code answers, with where it came from.
+    assert top["code"] == p["code"] and top["source"] in ("memory", "both")
+    assert top["known"] == p["nl"] and top["similarity"] > 0.95
+    assert out["recall"] == 10 and len(out["candidates"]) <= 3
+
+    alone = json.loads(
+        cfusion("gen", p["nl"], "--model", str(minilm_model), "--recall", "0", "--json", check=True).stdout
+    )
+    assert alone["recall"] == 0 and all(c["source"] == "model" for c in alone["candidates"])
+
+    proc = cfusion("gen", p["nl"], "--model", str(minilm_model), "--recall", "65")
+    assert proc.returncode == 2 and "--recall must be in 0..64" in proc.stderr
+
+
+def test_a_memory_needs_the_minilm_encoder_and_the_models_language(tiny_run, minilm_model, tmp_path):
+    known = write_jsonl(tmp_path / "k.jsonl", [{"nl": "print hello", "code": "print('hello')", "lang": "python"}])
+    proc = cfusion("data", "memory", str(known), "--model", str(minilm_model))
+    assert proc.returncode == 2 and "does not generate python" in proc.stderr
+    bash = write_jsonl(tmp_path / "b.jsonl", tiny_run[1][:3])
+    proc = cfusion("data", "memory", str(bash), "--model", str(tiny_run[0]))
+    assert proc.returncode == 1 and "needs a model with the MiniLM encoder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_cli_default_recall_is_the_librarys():
+    from cfusion.cli.main import DEFAULT_RECALL as cli_default
+    from cfusion.generate import DEFAULT_RECALL
+
+    assert cli_default == DEFAULT_RECALL
+
+
+def test_bench_times_generation_with_recall(minilm_model):
+    proc = cfusion(
+        "bench", "--what", "e2e", "--model", str(minilm_model), "--reps", "2", "--batch", "4", "--steps", "3",
+        "--json", "--device", "cpu", check=True,
+    )  # fmt: skip
+    rows = {r["impl"]: r for r in json.loads(proc.stdout)["end_to_end"]}
+    assert rows["torch eager + recall"]["k5_p50_ms"] > 0 and rows["torch eager"]["k5_p50_ms"] > 0

@@ -1,0 +1,70 @@
+from cfusion.generate import Candidate, rank_candidates
+
+
+def cand(code, score, votes=1, valid=True):
+    return Candidate(code, score, votes, valid)
+
+
+def test_the_consensus_template_beats_a_confident_outlier():
+    cands = [
+        cand("ls -la", -0.1),
+        cand("find . -name '*.txt'", -0.3),
+        cand("find /tmp -name a", -0.4),
+        cand("find . -name b -print", -0.5),
+    ]
+    ranked = [c.code for c in rank_candidates(cands, "bash")]
+    # Three samples agree on `find -name`; the best-scoring of the two closest to all of them comes first, and the
+    # rest keep their score order.
+    assert ranked == ["find . -name '*.txt'", "ls -la", "find /tmp -name a", "find . -name b -print"]
+
+
+def test_votes_weigh_in_the_consensus():
+    cands = [cand("du -sh .", -0.1), cand("ls -l", -0.2, votes=3), cand("wc -l", -0.3)]
+    assert rank_candidates(cands, "bash")[0].code == "ls -l"
+
+
+def test_an_invalid_candidate_never_comes_first_when_a_valid_one_exists():
+    cands = [
+        cand("find . -name", -0.5, votes=1, valid=True),
+        cand("find . -name 'x' (", -0.1, votes=3, valid=False),
+        cand("find . -name 'y' (", -0.2, votes=3, valid=False),
+    ]
+    ranked = rank_candidates(cands, "bash")
+    assert ranked[0].valid and [c.valid for c in ranked] == [True, False, False]
+
+
+def test_other_languages_keep_validity_then_score():
+    cands = [cand("x = 1", -0.1), cand("print(a)", -0.2, votes=3), cand("print(a", -0.05, valid=False)]
+    assert [c.code for c in rank_candidates(cands, "python")] == ["x = 1", "print(a)", "print(a"]
+
+
+def known(code, similarity, valid=True, votes=0, score=None):
+    return Candidate(code, score, votes, valid, similarity, f"a request for {code}")
+
+
+def test_recalled_pairs_weigh_by_similarity_in_the_consensus():
+    cands = [
+        cand("ls -la", -0.1, votes=2),
+        known("find . -name '*.txt' -print", 0.80),
+        known("find /tmp -name '*.log'", 0.78),
+        known("du -sh", 0.60),
+    ]
+    ranked = rank_candidates(cands, "bash")
+    # Two close known requests agree on `find -name`: 3 x 0.8 + 3 x 0.78 outweighs two samples of `ls -la`. The rest
+    # are recalled ones by similarity, then sampled ones.
+    assert [c.code for c in ranked] == ["find . -name '*.txt' -print", "find /tmp -name '*.log'", "du -sh", "ls -la"]
+    assert [c.source for c in ranked] == ["memory", "memory", "memory", "model"]
+
+
+def test_a_near_identical_known_request_answers_as_it_stands():
+    cands = [cand("ls -la", -0.1, votes=5), known("ls -l | wc -l", 0.86), known("ls", 0.5)]
+    assert rank_candidates(cands, "bash")[0].code == "ls -l | wc -l"
+    cands[1].similarity = 0.84  # below SAME_REQUEST: the five votes for `ls -la` win
+    assert rank_candidates(cands, "bash")[0].code == "ls -la"
+
+
+def test_a_candidate_both_sampled_and_recalled_says_so():
+    c = known("ls -la", 0.7, votes=2, score=-0.2)
+    out = c.to_json()
+    assert out["source"] == "both" and out["votes"] == 2 and out["similarity"] == 0.7 and out["known"]
+    assert cand("ls", -0.1).to_json()["source"] == "model" and "similarity" not in cand("ls", -0.1).to_json()
