@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from cfusion.diffusion import Schedule
-from cfusion.errors import UsageError
+from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
 from cfusion.memory import Memory, sentence_vectors
 from cfusion.metrics import VALIDATORS, template_cosine, template_vector
@@ -18,7 +18,7 @@ DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split,
 
 
 DEFAULT_RECALL = 10  # known pairs recalled per request when the model has a memory
-RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (RESULTS.md, "Recall")
+RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (chosen in RESULTS.md)
 SAME_REQUEST = 0.85  # a known request at least this similar answers the new one as it stands
 
 
@@ -56,7 +56,7 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     - otherwise, for Bash, the consensus: the valid candidate whose template agrees most with all the others, each
       weighted by its votes plus RECALL_WEIGHT x its similarity (ties to the earlier one), a minimum-Bayes-risk
       choice under the benchmark's own metric.
-    Measured on the Bash test split in benchmarks/RESULTS.md ("Consensus ranking", "Recall")."""
+    Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
     order = sorted(recalled + sampled, key=lambda c: not c.valid)
@@ -167,6 +167,14 @@ class Generator:
         self._graphs: dict[tuple, StepGraph] = {}
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
+        if memory is not None:
+            width = model.minilm.embeddings.word_embeddings.embedding_dim if model.minilm is not None else None
+            if width != memory.vectors.shape[1]:
+                raise CheckpointError(
+                    f"the memory holds {memory.vectors.shape[1]}-wide vectors, but this model's encoder gives "
+                    f"{width or 'none'}",
+                    hint="rebuild it with `cfusion data memory PAIRS --model MODEL`",
+                )
         self.memory = memory
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
 

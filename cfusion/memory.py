@@ -3,7 +3,7 @@
 A request's vector is MiniLM's mean-pooled, unit-length output (the sentence embedding all-MiniLM-L6-v2 was trained
 for), so the model's own encoder does the search. Generation ranks the recalled commands together with the sampled
 ones (cfusion.generate). On the CodeFusion Bash test split the nearest known command alone scores 57 template match
-@1 against 41 for the diffusion model alone (benchmarks/RESULTS.md, "Recall").
+@1 against 42 for the diffusion model alone (benchmarks/RESULTS.md, "Recall and consensus ranking").
 
 Stored in the model folder:
 - `memory.safetensors`: the vectors in 4 bits per dimension (192 bytes a pair at width 384) with one scale per

@@ -121,3 +121,13 @@ def test_bench_times_generation_with_recall(minilm_model):
     )  # fmt: skip
     rows = {r["impl"]: r for r in json.loads(proc.stdout)["end_to_end"]}
     assert rows["torch eager + recall"]["k5_p50_ms"] > 0 and rows["torch eager"]["k5_p50_ms"] > 0
+
+
+def test_a_memory_of_another_width_is_refused(minilm_model, tiny_run):
+    from cfusion.generate import Generator
+
+    odd = Memory(["a"], ["ls"], ["bash"], unit(1, 16))
+    for folder in (minilm_model, tiny_run[0]):  # MiniLM gives 384-wide vectors; the scratch encoder none
+        net, tok, _ = load_model(folder)
+        with pytest.raises(CheckpointError, match="16-wide vectors"):
+            Generator(net, tok, memory=odd)
