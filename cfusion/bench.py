@@ -182,7 +182,7 @@ RANDOM_MEMORY = 10085  # pairs in the random stand-in memory: the shipped Bash m
 def load_generator(model_path, preset_name: str, device: str, kernels_mode: str, graphs: bool, recall: bool = False):
     """A Generator over the model at model_path, or over a randomly initialised model of the preset (speed does not
     depend on the weights; its tokenizer is a stand-in, so its candidates are noise). recall: with the model's
-    memory, or a random one of RANDOM_MEMORY pairs when it has none."""
+    memory, or a random one of RANDOM_MEMORY pairs when it has none; none for a model without MiniLM."""
     import torch.nn.functional as F
 
     from cfusion.bundle import load_model
@@ -200,9 +200,9 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
         tok = CodeTokenizer.train(["find . -name '*.txt'", "ls -la /tmp", "grep -r foo ."] * 50, 300)
         torch.manual_seed(0)
         model = CodeFusion(cfg).to(device)
-    if recall and memory is None:
-        n = RANDOM_MEMORY
-        vectors = dequantize(*quantize(F.normalize(torch.randn(n, 384), dim=-1)))
+    if recall and memory is None and model.minilm is not None:  # recall searches by MiniLM sentence vectors
+        n, width = RANDOM_MEMORY, model.minilm.embeddings.word_embeddings.embedding_dim
+        vectors = dequantize(*quantize(F.normalize(torch.randn(n, width), dim=-1)))
         memory = Memory([f"request {i}" for i in range(n)], [f"ls -l dir{i}" for i in range(n)], ["bash"] * n, vectors)
     return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory)
 
@@ -275,8 +275,8 @@ def bench_end_to_end(
     n = None
     for name, mode, graphs, recall in variants:
         gen = load_generator(model_path, preset_name, device, mode, graphs, recall)
-        if recall and gen.model.minilm is None:
-            continue  # recall searches by MiniLM sentence vectors; a scratch-encoder model has none
+        if recall and gen.memory is None:
+            continue
         n = gen.cfg.max_code_len["bash"]
         row = {"impl": name, "steps": steps}
         for k in (1, 5):

@@ -83,7 +83,7 @@ def _generator(
 def gen(
     request: str = typer.Argument(..., help="What the code should do, in English; '-' reads it from stdin."),
     lang: str = typer.Option("bash", "--lang", "-l", help=f"Target language: {', '.join(LANGS)}."),
-    k: int = typer.Option(5, "-k", help="Samples drawn in one batch; the best k of them and the recalled are shown."),
+    k: int = typer.Option(5, "-k", help="Samples drawn in one batch; candidates shown (best of samples and recalled)."),
     steps: int | None = typer.Option(None, "--steps", help="Denoising steps (1..1200; default: the model's)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial noise."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or training run folder."),
