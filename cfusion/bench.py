@@ -201,8 +201,8 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
         torch.manual_seed(0)
         model = CodeFusion(cfg).to(device)
     if recall and memory is None and model.minilm is not None:  # recall searches by MiniLM sentence vectors
-        n, width = RANDOM_MEMORY, model.minilm.embeddings.word_embeddings.embedding_dim
-        vectors = dequantize(*quantize(F.normalize(torch.randn(n, width), dim=-1)))
+        n = RANDOM_MEMORY
+        vectors = dequantize(*quantize(F.normalize(torch.randn(n, model.minilm.width), dim=-1)))
         memory = Memory([f"request {i}" for i in range(n)], [f"ls -l dir{i}" for i in range(n)], ["bash"] * n, vectors)
     return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory)
 

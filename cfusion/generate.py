@@ -9,7 +9,7 @@ import torch
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
-from cfusion.memory import Memory, sentence_vectors
+from cfusion.memory import Memory, mean_pool
 from cfusion.metrics import VALIDATORS, template_cosine, template_vector
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
@@ -168,7 +168,7 @@ class Generator:
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
         if memory is not None:
-            width = model.minilm.embeddings.word_embeddings.embedding_dim if model.minilm is not None else None
+            width = model.minilm.width if model.minilm is not None else None
             if width != memory.vectors.shape[1]:
                 raise CheckpointError(
                     f"the memory holds {memory.vectors.shape[1]}-wide vectors, but this model's encoder gives "
@@ -212,12 +212,15 @@ class Generator:
         from cfusion import kernels
 
         self.check(lang, k, steps, recall)
+        batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
+        if self.memory is not None and recall > 0:
+            # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
+            batch["enc_hidden"] = self.model.minilm(batch["enc_ids"], batch["enc_len"])
+            sims, near = self.memory.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
         with kernels.use(self.kernels):
-            ids, scores = self._sample(requests, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
+            ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         ids, scores = ids.cpu(), scores.float().cpu()
         valid = VALIDATORS[lang]
-        if self.memory is not None and recall > 0:
-            sims, near = self.memory.search(sentence_vectors(self.model, self.feat, requests), recall, lang)
         out = []
         for r in range(len(requests)):
             found: dict[str, Candidate] = {}
@@ -242,10 +245,9 @@ class Generator:
             out.append(rank_candidates(list(found.values()), lang)[:k])
         return out
 
-    def _sample(self, requests: list[str], n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
+    def _sample(self, batch: dict, n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
         """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""
         dev, m = self.device, self.model
-        batch = {key: v.to(dev) for key, v in self.feat.requests(requests).items()}
         g = torch.Generator(dev).manual_seed(seed)
         if not (self.graphs and eta == 0 and steps > 1):
             return m.sample(batch, n, self.schedule, steps, eta, g, k, clamp)

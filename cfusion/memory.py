@@ -40,10 +40,15 @@ def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.T
         ids, lens = pad(feat.req_tok.encode_batch(texts[i : i + batch]))
         ids, lens = ids.to(dev), lens.to(dev)
         with torch.no_grad():
-            h = model.minilm(ids, lens).float()
-        keep = (torch.arange(ids.shape[1], device=dev)[None] < lens[:, None]).float()[..., None]
-        out.append(F.normalize((h * keep).sum(1) / lens[:, None], dim=-1).cpu())
+            out.append(mean_pool(model.minilm(ids, lens), lens))
     return torch.cat(out)
+
+
+def mean_pool(hidden: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+    """MiniLM's output (B, S, d) -> unit-length sentence vectors (B, d), float32 on the CPU: the mean over each
+    request's own tokens."""
+    keep = (torch.arange(hidden.shape[1], device=hidden.device)[None] < lens[:, None]).float()[..., None]
+    return F.normalize((hidden.float() * keep).sum(1) / lens[:, None], dim=-1).cpu()
 
 
 def quantize(vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

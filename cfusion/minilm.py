@@ -81,6 +81,7 @@ class MiniLM(nn.Module):
         self.p = config["hidden_dropout_prob"]
         self.embeddings = _Embeddings(config)
         self.encoder = _Encoder(config)
+        self.width = config["hidden_size"]
 
     def forward(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         B, S = ids.shape

@@ -163,7 +163,7 @@ class CodeFusion(nn.Module):
 
             self.minilm = load_minilm()
             self.minilm.requires_grad_(cfg.encoder_trainable)
-            self.enc_proj = nn.Linear(self.minilm.embeddings.word_embeddings.embedding_dim, d)
+            self.enc_proj = nn.Linear(self.minilm.width, d)
             self.literal = TokenEncoder(cfg, cfg.n_literal_layers) if cfg.n_literal_layers else None
         else:
             self.minilm = None
@@ -176,12 +176,13 @@ class CodeFusion(nn.Module):
 
     # ---- encoder E -------------------------------------------------------------------------------------------
     def encode(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """Request memory E_s (B, S, d) and its valid lengths (B,), from whichever streams the config has."""
+        """Request memory E_s (B, S, d) and its valid lengths (B,), from whichever streams the config has.
+        batch["enc_hidden"], when given, is MiniLM's output for enc_ids, already computed (generation with recall)."""
         parts = []
         if self.minilm is not None:
             ids, lens = batch["enc_ids"], batch["enc_len"]
             with torch.set_grad_enabled(self.cfg.encoder_trainable and torch.is_grad_enabled()):
-                h = self.minilm(ids, lens)
+                h = batch["enc_hidden"] if "enc_hidden" in batch else self.minilm(ids, lens)
             parts.append((self.enc_proj(h), lens))
         if self.literal is not None:
             lit = self.literal(self.code_embed(batch["lit_ids"]), batch["lit_len"])
