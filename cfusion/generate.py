@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
+from cfusion.judge import Judge, judge_scores
 from cfusion.memory import Memory, mean_pool
-from cfusion.metrics import VALIDATORS, template_cosine, template_vector
+from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split, 2.5x faster (RESULTS.md)
 
 
-DEFAULT_RECALL = 10  # known pairs recalled per request when the model has a memory
+DEFAULT_RECALL = 30  # known pairs recalled per request when the model has a memory
 RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (chosen in RESULTS.md)
 SAME_REQUEST = 0.85  # a known request at least this similar answers the new one as it stands
+JUDGE_WEIGHT = 10.0  # the judge's share of the consensus: this times softmax(judge score / JUDGE_TEMPERATURE)
+JUDGE_TEMPERATURE = 0.5
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Candidate:
     valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
     similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
     known: str | None = None  # that known request
+    judge: float | None = None  # the judge's score of this code for the request (cfusion.judge), when there is one
 
     @property
     def source(self) -> str:
@@ -42,11 +47,20 @@ class Candidate:
         out["score"] = None if self.score is None else round(self.score, 4)
         if self.similarity is not None:
             out.update(similarity=round(self.similarity, 4), known=self.known)
+        if self.judge is not None:
+            out["judge"] = round(self.judge, 4)
         return out
 
 
-def _weight(c: Candidate) -> float:
-    return c.votes + RECALL_WEIGHT * (c.similarity or 0.0)
+def _weights(cands: list[Candidate]) -> list[float]:
+    """Each candidate's weight in the consensus: its votes, RECALL_WEIGHT x its similarity and, when the judge has
+    scored the candidates, JUDGE_WEIGHT x the judge's softmax over them."""
+    w = [c.votes + RECALL_WEIGHT * (c.similarity or 0.0) for c in cands]
+    if all(c.judge is not None for c in cands):
+        j = np.array([c.judge for c in cands]) / JUDGE_TEMPERATURE
+        p = np.exp(j - j.max())
+        w = [x + JUDGE_WEIGHT * float(q) for x, q in zip(w, p / p.sum())]
+    return w
 
 
 def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
@@ -54,8 +68,8 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
     - otherwise, for Bash, the consensus: the valid candidate whose template agrees most with all the others, each
-      weighted by its votes plus RECALL_WEIGHT x its similarity (ties to the earlier one), a minimum-Bayes-risk
-      choice under the benchmark's own metric.
+      weighted by its votes, RECALL_WEIGHT x its similarity and JUDGE_WEIGHT x the judge's softmax when there are
+      judge scores (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -64,12 +78,9 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
         best = recalled[0]
     elif lang == "bash" and len(order) > 1:
         pool = [c for c in order if c.valid] or order
-        vec = {c.code: template_vector(c.code) for c in order}  # each candidate parsed once
-
-        def agreement(c: Candidate) -> float:
-            return sum(_weight(d) * template_cosine(c.code, vec[c.code], d.code, vec[d.code]) for d in order)
-
-        best = max(pool, key=agreement)
+        agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
+        score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
+        best = max(pool, key=lambda c: score[id(c)])
     else:
         return order
     return [best] + [c for c in order if c is not best]
@@ -145,7 +156,8 @@ class Generator:
 
     kernels: "auto" (Triton on CUDA), "triton" or "torch" (see cfusion.kernels). graphs: replay the denoising step
     from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once. memory: known
-    pairs to recall beside the sampled candidates (cfusion.memory).
+    pairs to recall beside the sampled candidates (cfusion.memory). judge: scores every candidate for its request
+    in the consensus (cfusion.judge); used when recalling.
     """
 
     def __init__(
@@ -155,6 +167,7 @@ class Generator:
         kernels: str = "auto",
         graphs: bool = True,
         memory: Memory | None = None,
+        judge: Judge | None = None,
     ):
         from cfusion.kernels import check_mode
 
@@ -167,8 +180,8 @@ class Generator:
         self._graphs: dict[tuple, StepGraph] = {}
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
+        width = model.minilm.width if model.minilm is not None else None
         if memory is not None:
-            width = model.minilm.width if model.minilm is not None else None
             if width != memory.vectors.shape[1]:
                 raise CheckpointError(
                     f"the memory holds {memory.vectors.shape[1]}-wide vectors, but this model's encoder gives "
@@ -176,6 +189,13 @@ class Generator:
                     hint="rebuild it with `cfusion data memory PAIRS --model MODEL`",
                 )
         self.memory = memory
+        if judge is not None and (judge.cfg.width, judge.cfg.d_latent) != (width, self.cfg.d_latent):
+            raise CheckpointError(
+                f"the judge reads {judge.cfg.width}-wide request states and {judge.cfg.d_latent}-wide code "
+                f"embeddings, but this model gives {width or 'no'} and {self.cfg.d_latent}",
+                hint="retrain it with `cfusion data judge --model MODEL`",
+            )
+        self.judge = judge.to(self.device).float() if judge is not None and memory is not None else None
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
 
     @property
@@ -242,8 +262,20 @@ class Generator:
                         c = found[code] = Candidate(code, None, 0, valid(code))
                     if c.similarity is None:
                         c.similarity, c.known = sim, self.memory.requests[j]
-            out.append(rank_candidates(list(found.values()), lang)[:k])
-        return out
+            out.append(list(found.values()))
+        if self.judge is not None and recall > 0:
+            scores = judge_scores(
+                self.judge,
+                self.model,
+                self.tok,
+                batch["enc_hidden"],
+                batch["enc_len"],
+                [[c.code for c in cs] for cs in out],
+            )
+            for cs, ss in zip(out, scores):
+                for c, s in zip(cs, ss):
+                    c.judge = s
+        return [rank_candidates(cs, lang)[:k] for cs in out]
 
     def _sample(self, batch: dict, n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
         """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""

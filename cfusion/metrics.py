@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations, zip_longest
 
+import numpy as np
+
 from cfusion import LANGS
 from cfusion.data import _BASH_WRAPPERS, _COMMANDISH, _bash_parser
 
@@ -259,9 +261,32 @@ def _check_refs(refs: list[str]) -> None:
         raise ValueError("refs is empty: each request needs at least one reference")
 
 
+@functools.lru_cache(maxsize=65536)
+def _template_counts(cmd: str) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(bash_template_tokens(cmd)).items()) if cmd.strip() else ()
+
+
 def template_vector(cmd: str) -> Counter:
-    """Counts of a command's template tokens: what template_match compares."""
-    return Counter(bash_template_tokens(cmd)) if cmd.strip() else Counter()
+    """Counts of a command's template tokens: what template_match compares (parsed once per process)."""
+    return Counter(dict(_template_counts(cmd)))
+
+
+def template_cosines(cmds: list[str]) -> np.ndarray:
+    """All pairwise template matches of `cmds`, template_cosine's values as one (n, n) matrix product."""
+    vecs = [template_vector(c) for c in cmds]
+    vocab = {t: i for i, t in enumerate({t for v in vecs for t in v})}
+    m = np.zeros((len(cmds), max(1, len(vocab))))
+    for i, v in enumerate(vecs):
+        for t, n in v.items():
+            m[i, vocab[t]] = n
+    norm = np.linalg.norm(m, axis=1)
+    out = (m @ m.T) / np.maximum(np.outer(norm, norm), 1e-12)
+    for i, c in enumerate(cmds):  # empty templates: template_cosine's special cases
+        if not vecs[i] or not c.strip():
+            for j, d in enumerate(cmds):
+                out[i, j] = template_cosine(c, vecs[i], d, vecs[j])
+                out[j, i] = template_cosine(d, vecs[j], c, vecs[i])
+    return out
 
 
 def template_cosine(pred: str, p: Counter, ref: str, r: Counter) -> float:

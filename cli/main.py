@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 
-DEFAULT_RECALL = 10  # cfusion.generate.DEFAULT_RECALL, not imported so that --help stays fast
+DEFAULT_RECALL = 30  # cfusion.generate.DEFAULT_RECALL, not imported so that --help stays fast
 RECALL_HELP = "Known pairs recalled from the model's memory and ranked with the samples; 0: the model alone."
 
 
@@ -65,6 +65,7 @@ def _generator(
 
     from cfusion.bundle import load_model
     from cfusion.generate import DEFAULT_STEPS, Generator
+    from cfusion.judge import Judge
     from cfusion.kernels import MODES, check_mode
     from cfusion.memory import Memory
 
@@ -73,7 +74,8 @@ def _generator(
     check_mode(kernels)
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
-    g = Generator(net, tok, kernels=kernels, memory=Memory.load(folder) if recall else None)
+    memory = Memory.load(folder) if recall else None
+    g = Generator(net, tok, kernels=kernels, memory=memory, judge=Judge.load(folder) if memory is not None else None)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps, recall)
     return g, folder, steps
@@ -470,6 +472,47 @@ def data_memory(
     mem = Memory.build(net, Featurizer(net.cfg, tok), known)
     mem.save(folder)
     _stderr().print(f"{len(mem)} known pairs -> {folder}/memory.*")
+    print(folder)
+
+
+@data_app.command("judge")
+def data_judge(
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder with a memory; judge.* is written into it."),
+    steps: int = typer.Option(9000, "--steps", help="Training steps (64 known requests each)."),
+    device: str = typer.Option("auto", "--device", help="auto (cuda > mps > cpu), cuda, mps or cpu."),
+    seed: int = typer.Option(0, "--seed"),
+):
+    """Train the judge that scores recalled and sampled candidates for `gen` and `eval`, from the model's memory.
+
+    Each known request learns to rank the commands of its nearest other known requests by their template match to
+    its own command; 5% are held out and the report compares the judge with similarity alone there.
+    Example: cfusion data judge --model runs/bash/model --device cuda
+    """
+    from rich.progress import Progress
+
+    from cfusion.bundle import load_model, resolve
+    from cfusion.judge import train_judge
+    from cfusion.memory import Memory
+
+    if steps < 1:
+        raise UsageError(f"--steps must be positive, got {steps}")
+    net, tok, folder = load_model(resolve(model), _device(device))
+    memory = Memory.load(folder)
+    if memory is None or net.minilm is None:
+        raise UsageError(
+            f"{folder} has no memory with MiniLM vectors", hint=f"run `cfusion data memory PAIRS --model {folder}`"
+        )
+    with Progress(console=_stderr(), transient=True) as bar:
+        task = bar.add_task("training the judge", total=steps)
+        judge, report = train_judge(
+            net, tok, memory, steps=steps, seed=seed, log=lambda s, r: bar.update(task, completed=s)
+        )
+    judge.save(folder)
+    if "val_judge@1" in report:
+        _stderr().print(
+            f"held-out template match @1: judge {report['val_judge@1']:.2f}, nearest {report['val_nearest@1']:.2f}"
+        )
+    _stderr().print(f"loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}; judge -> {folder}/judge.*")
     print(folder)
 
 

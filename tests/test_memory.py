@@ -86,7 +86,7 @@ def test_gen_recalls_known_pairs_through_the_cli(minilm_model, tiny_run, tmp_pat
     # The same request is known: its code answers, with where it came from.
     assert top["code"] == p["code"] and top["source"] in ("memory", "both")
     assert top["known"] == p["nl"] and top["similarity"] > 0.95
-    assert out["recall"] == 10 and len(out["candidates"]) <= 3
+    assert out["recall"] == 30 and len(out["candidates"]) <= 3
 
     alone = json.loads(
         cfusion("gen", p["nl"], "--model", str(minilm_model), "--recall", "0", "--json", check=True).stdout

@@ -18,6 +18,7 @@ from cfusion.metrics import (
     python_valid,
     score_topk,
     template_accuracy,
+    template_cosines,
     template_match,
 )
 
@@ -77,6 +78,17 @@ def test_bash_template_tokens(cmd, tokens):
 )
 def test_template_match(pred, refs, expected):
     assert template_match(pred, refs) == pytest.approx(expected)
+
+
+def test_all_pairs_template_matches_equal_the_pairwise_ones():
+    cmds = [
+        "find . -name '*.txt' -exec rm {} \\;", "ls -la", "ls -l -a /tmp", "x=1", "'quoted'", "echo $(date) > f",
+        "sort file | uniq -c | sort -rn", "find . -name '*.txt' -exec rm {} \\;", "du -sh .", "$cmd",
+    ]  # fmt: skip
+    got = template_cosines(cmds)
+    want = [[template_match(a, [b]) for b in cmds] for a in cmds]
+    assert got.shape == (len(cmds), len(cmds))
+    assert max(abs(g - w) for gr, wr in zip(got.tolist(), want) for g, w in zip(gr, wr)) < 1e-12
 
 
 def test_template_match_needs_a_reference():

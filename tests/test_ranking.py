@@ -68,3 +68,15 @@ def test_a_candidate_both_sampled_and_recalled_says_so():
     out = c.to_json()
     assert out["source"] == "both" and out["votes"] == 2 and out["similarity"] == 0.7 and out["known"]
     assert cand("ls", -0.1).to_json()["source"] == "model" and "similarity" not in cand("ls", -0.1).to_json()
+
+
+def test_the_judge_weighs_in_the_consensus():
+    def recalled(code, sim, judge=None):
+        return Candidate(code, None, 0, True, similarity=sim, known="k", judge=judge)
+
+    plain = [recalled("du -sh /tmp", 0.80), recalled("ls -la /tmp", 0.78)]
+    assert rank_candidates(plain, "bash")[0].code == "du -sh /tmp"  # similarity decides
+    judged = [recalled("du -sh /tmp", 0.80, judge=-2.0), recalled("ls -la /tmp", 0.78, judge=1.0)]
+    assert rank_candidates(judged, "bash")[0].code == "ls -la /tmp"  # the judge overrules a close call
+    sure = [recalled("du -sh /tmp", 0.90, judge=-2.0), recalled("ls -la /tmp", 0.78, judge=1.0)]
+    assert rank_candidates(sure, "bash")[0].code == "du -sh /tmp"  # a known request stands (>= 0.85)

@@ -1,6 +1,6 @@
-"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs, and answers
-well-known requests with valid commands of the expected utility, alone and with recall. These are requests it gets
-right today, kept as a regression check, not a quality claim (see MODEL.md)."""
+"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs and its judge, and
+answers well-known requests with valid commands of the expected utility, alone and with recall. These are requests it
+gets right today, kept as a regression check, not a quality claim (see MODEL.md)."""
 
 import json
 from pathlib import Path
@@ -11,6 +11,7 @@ from conftest import cfusion
 import cfusion as pkg
 from cfusion.bundle import load_model
 from cfusion.generate import Generator
+from cfusion.judge import Judge
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
 
@@ -20,7 +21,7 @@ WEIGHTS = Path(pkg.__file__).resolve().parent / "weights" / "bash"
 @pytest.fixture(scope="module")
 def shipped() -> Generator:
     model, tok, folder = load_model(WEIGHTS)
-    return Generator(model, tok, memory=Memory.load(folder))
+    return Generator(model, tok, memory=Memory.load(folder), judge=Judge.load(folder))
 
 
 def test_shipped_weights_fit_the_budget():
@@ -38,7 +39,7 @@ def test_shipped_weights_fit_the_budget():
         ("find all files modified in the last 7 days", "find", ("-mtime",)),
     ],
 )
-@pytest.mark.parametrize("recall", [0, 10])
+@pytest.mark.parametrize("recall", [0, 30])
 def test_top_candidate_is_valid_and_uses_the_expected_utility(shipped, request_, utility, words, recall):
     top = shipped.generate([request_], "bash", k=5, recall=recall)[0][0]
     assert top.valid and VALIDATORS["bash"](top.code)
@@ -58,10 +59,10 @@ def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data
 
     pairs = import_codefusion(shared_data / "codefusion" / "BashBenchmarks.json", "test")[::60][:40]
     score = {}
-    for recall in (0, 10):
+    for recall in (0, 30):
         answers = shipped.generate([p.nl for p in pairs], "bash", k=5, recall=recall)
         score[recall] = sum(template_match(a[0].code, [p.code, *p.refs]) for a, p in zip(answers, pairs)) / len(pairs)
-    assert score[10] >= score[0] + 0.05, score
+    assert score[30] >= score[0] + 0.05, score
 
 
 def test_gen_uses_the_shipped_model_without_model_flag():
@@ -69,6 +70,7 @@ def test_gen_uses_the_shipped_model_without_model_flag():
     out = json.loads(proc.stdout)
     assert Path(out["model"]).resolve() == WEIGHTS and out["steps"] == 20
     assert out["candidates"] and out["candidates"][0]["code"].startswith("find ")
+    assert out["recall"] == 30 and all("judge" in c for c in out["candidates"])  # the shipped judge is used
 
 
 def test_the_shipped_memory_is_nl2bash_outside_the_test_split(shared_data):
