@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from cfusion.checkpoint import load_tensors, read_json, save_tensors, write_text_atomic
 from cfusion.errors import CheckpointError
 from cfusion.features import pad
+from cfusion.memory import request_states
 from cfusion.metrics import exact_match, template_cosine, template_vector
 from cfusion.model import Block
 
@@ -110,17 +111,6 @@ def encode_codes(model, tok, codes: list[str], max_len: int) -> tuple[torch.Tens
     return ids.to(dev), lens.to(dev)
 
 
-def request_states(model, req_tok, texts: list[str], batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """MiniLM's states (N, S, width) and lengths (N,) of `texts`, padded to the longest, on the model's device."""
-    dev = model.embed.weight.device
-    ids, lens = pad(req_tok.encode_batch(texts))
-    with torch.no_grad():
-        h = torch.cat(
-            [model.minilm(ids[i : i + batch].to(dev), lens[i : i + batch].to(dev)) for i in range(0, len(texts), batch)]
-        )
-    return h, lens.to(dev)
-
-
 @torch.no_grad()
 def judge_scores(judge: Judge, model, tok, hidden, req_len, codes: list[list[str]]) -> list[list[float]]:
     """The judge's score of each request's candidate codes. hidden, req_len: MiniLM's states of the requests."""
@@ -151,23 +141,19 @@ def leave_one_out_lists(memory, r: int) -> list[tuple[list[int], list[float]]]:
     """For each known pair: its r nearest other pairs of its language (best first, one per distinct command) and
     their commands' targets against its own command."""
     vec = {c: template_vector(c) for c, lang in zip(memory.codes, memory.langs) if lang == "bash"}
-    lang_id = {x: i for i, x in enumerate(sorted(set(memory.langs)))}
-    langs = torch.tensor([lang_id[x] for x in memory.langs])
-    out = []
-    for start in range(0, len(memory), 1024):
-        q = memory.vectors[start : start + 1024]
-        sims = q @ memory.vectors.T
-        rows = torch.arange(q.shape[0])
-        sims[rows, rows + start] = float("-inf")  # not itself
-        sims.masked_fill_(langs[start : start + 1024, None] != langs[None], float("-inf"))
-        top_s, top_i = sims.topk(min(r, len(memory) - 1), dim=1)
-        for n in range(q.shape[0]):
-            i, near, seen = start + n, [], set()
-            for s, j in zip(top_s[n].tolist(), top_i[n].tolist()):
-                if s > float("-inf") and memory.codes[j] not in seen:
-                    seen.add(memory.codes[j])
-                    near.append(j)
-            out.append((near, [target(memory.codes[j], memory.codes[i], memory.langs[i], vec) for j in near]))
+    out: list = [None] * len(memory)
+    for lang in sorted(set(memory.langs)):
+        rows = [i for i, x in enumerate(memory.langs) if x == lang]
+        for start in range(0, len(rows), 1024):
+            chunk = rows[start : start + 1024]
+            _, near = memory.search(memory.vectors[chunk], r + 1, lang)
+            for i, js in zip(chunk, near.tolist()):
+                kept, seen = [], set()
+                for j in js:
+                    if j != i and memory.codes[j] not in seen:  # not itself; one per distinct command
+                        seen.add(memory.codes[j])
+                        kept.append(j)
+                out[i] = (kept, [target(memory.codes[j], memory.codes[i], lang, vec) for j in kept])
     return out
 
 

@@ -19,10 +19,9 @@ from cfusion.judge import (
     judge_scores,
     leave_one_out_lists,
     listwise_loss,
-    request_states,
     train_judge,
 )
-from cfusion.memory import Memory
+from cfusion.memory import Memory, request_states
 from cfusion.model import CodeFusion
 from cfusion.tokenizer import CodeTokenizer, RequestTokenizer
 
