@@ -29,7 +29,7 @@ from cfusion.checkpoint import load_tensors, read_json, save_tensors, write_text
 from cfusion.errors import CheckpointError
 from cfusion.features import pad
 from cfusion.memory import request_states
-from cfusion.metrics import exact_match, template_cosine, template_vector
+from cfusion.metrics import exact_match, template_match
 from cfusion.model import Block
 
 NAME = "judge"
@@ -130,17 +130,14 @@ def judge_scores(judge: Judge, model, tok, hidden, req_len, codes: list[list[str
 # --- training -------------------------------------------------------------------------------------------------
 
 
-def target(code: str, gold: str, lang: str, vec: dict) -> float:
+def target(code: str, gold: str, lang: str) -> float:
     """How good `code` is as an answer whose reference is `gold`: template match for Bash, exact match otherwise."""
-    if lang == "bash":
-        return template_cosine(code, vec[code], gold, vec[gold])
-    return exact_match(code, [gold], lang)
+    return template_match(code, [gold]) if lang == "bash" else exact_match(code, [gold], lang)
 
 
 def leave_one_out_lists(memory, r: int) -> list[tuple[list[int], list[float]]]:
     """For each known pair: its r nearest other pairs of its language (best first, one per distinct command) and
     their commands' targets against its own command."""
-    vec = {c: template_vector(c) for c, lang in zip(memory.codes, memory.langs) if lang == "bash"}
     out: list = [None] * len(memory)
     for lang in sorted(set(memory.langs)):
         rows = [i for i, x in enumerate(memory.langs) if x == lang]
@@ -153,7 +150,7 @@ def leave_one_out_lists(memory, r: int) -> list[tuple[list[int], list[float]]]:
                     if j != i and memory.codes[j] not in seen:  # not itself; one per distinct command
                         seen.add(memory.codes[j])
                         kept.append(j)
-                out[i] = (kept, [target(memory.codes[j], memory.codes[i], lang, vec) for j in kept])
+                out[i] = (kept, [target(memory.codes[j], memory.codes[i], lang) for j in kept])
     return out
 
 
@@ -207,13 +204,14 @@ def train_judge(
         opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
     )
 
-    def scores(rows: list[int], cands: list[list[int]]) -> torch.Tensor:
+    def scores(rows: list[int], cands: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The judge's scores of each row's candidate pairs (N,), and each candidate's row (N,)."""
         owner = torch.tensor([r for r, cs in enumerate(cands) for _ in cs], device=dev)
         idx = torch.tensor([j for cs in cands for j in cs], device=dev)
         r = torch.tensor(rows, device=dev)
         S, L = int(state_len[r].max()), int(code_len[idx].max())
         emb = model.code_embed(code_ids[idx, :L]).float()
-        return judge(states[r, :S].float(), state_len[r], emb, code_len[idx], owner)
+        return judge(states[r, :S].float(), state_len[r], emb, code_len[idx], owner), owner
 
     def evaluate() -> dict:
         judge.eval()
@@ -223,7 +221,7 @@ def train_judge(
                 rows = [i for i in val[s : s + 256] if lists[i][0]]
                 if not rows:
                     continue
-                sc = scores(rows, [lists[i][0] for i in rows]).tolist()
+                sc = scores(rows, [lists[i][0] for i in rows])[0].tolist()
                 k = 0
                 for i in rows:
                     t = lists[i][1]
@@ -246,8 +244,7 @@ def train_judge(
                 cs, ts = cs + [i], ts + [1.0]
             cands.append(cs)
             targets += ts
-        s = scores(rows, cands)
-        owner = torch.tensor([r for r, cs in enumerate(cands) for _ in cs], device=dev)
+        s, owner = scores(rows, cands)
         loss = listwise_loss(s, torch.tensor(targets, device=dev), owner, temperature)
         opt.zero_grad(set_to_none=True)
         loss.backward()

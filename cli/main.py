@@ -490,13 +490,13 @@ def data_judge(
     """
     from rich.progress import Progress
 
-    from cfusion.bundle import load_model, resolve
+    from cfusion.bundle import load_model
     from cfusion.judge import train_judge
     from cfusion.memory import Memory
 
     if steps < 1:
         raise UsageError(f"--steps must be positive, got {steps}")
-    net, tok, folder = load_model(resolve(model), _device(device))
+    net, tok, folder = load_model(model, _device(device))
     memory = Memory.load(folder)
     if memory is None or net.minilm is None:
         raise UsageError(
