@@ -182,22 +182,22 @@ RANDOM_MEMORY = 10085  # pairs in the random stand-in memory: the shipped Bash m
 def load_generator(model_path, preset_name: str, device: str, kernels_mode: str, graphs: bool, recall: bool = False):
     """A Generator over the model at model_path, or over a randomly initialised model of the preset (speed does not
     depend on the weights; its tokenizer is a stand-in, so its candidates are noise). recall: with the model's
-    memory and judge, or a random memory of RANDOM_MEMORY pairs and a random judge when it has none; neither for a
-    model without MiniLM."""
+    memory and reranker, or a random memory of RANDOM_MEMORY pairs and an untrained reranker when it has none;
+    neither for a model without MiniLM."""
     import torch.nn.functional as F
 
     from cfusion.bundle import load_model
     from cfusion.generate import Generator
-    from cfusion.judge import Judge, JudgeConfig
     from cfusion.memory import Memory, dequantize, quantize
     from cfusion.model import CodeFusion
+    from cfusion.rerank import RerankConfig, Reranker
     from cfusion.tokenizer import CodeTokenizer
 
-    memory = judge = None
+    memory = reranker = None
     if model_path is not None:
         model, tok, folder = load_model(model_path, device)
         memory = Memory.load(folder) if recall else None
-        judge = Judge.load(folder) if recall else None
+        reranker = Reranker.load(folder, model.minilm) if memory is not None else None
     else:
         cfg = preset(preset_name)
         tok = CodeTokenizer.train(["find . -name '*.txt'", "ls -la /tmp", "grep -r foo ."] * 50, 300)
@@ -207,9 +207,9 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
         n = RANDOM_MEMORY
         vectors = dequantize(*quantize(F.normalize(torch.randn(n, model.minilm.width), dim=-1)))
         memory = Memory([f"request {i}" for i in range(n)], [f"ls -l dir{i}" for i in range(n)], ["bash"] * n, vectors)
-    if memory is not None and judge is None:  # timed with a random judge of the shipped shape
-        judge = Judge(JudgeConfig(d_latent=model.cfg.d_latent, width=model.minilm.width))
-    return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory, judge=judge)
+    if memory is not None and reranker is None:  # timed with an untrained reranker of the shipped shape
+        reranker = Reranker(RerankConfig(width=model.minilm.width), model.minilm).merge()
+    return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory, reranker=reranker)
 
 
 REQUEST = "find all txt files under the current directory and delete them"

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
-from cfusion.judge import Judge, judge_scores
 from cfusion.memory import Memory, mean_pool
 from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
+from cfusion.rerank import Reranker, pair_batch, score_pairs
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split, 2.5x faster (RESULTS.md)
@@ -21,9 +22,10 @@ DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split,
 
 DEFAULT_RECALL = 30  # known pairs recalled per request when the model has a memory
 RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (chosen in RESULTS.md)
-SAME_REQUEST = 0.85  # a known request at least this similar answers the new one as it stands
-JUDGE_WEIGHT = 10.0  # the judge's share of the consensus: this times softmax(judge score / JUDGE_TEMPERATURE)
-JUDGE_TEMPERATURE = 0.5
+SAME_REQUEST = 0.95  # a known request at least this similar answers the new one as it stands
+RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softmax(score / RERANK_TEMPERATURE)
+RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS.md, "The reranker")
+REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Candidate:
     valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
     similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
     known: str | None = None  # that known request
-    judge: float | None = None  # the judge's score of this code for the request (cfusion.judge), when there is one
+    rerank: float | None = None  # the reranker's score of the known request for this request (cfusion.rerank)
 
     @property
     def source(self) -> str:
@@ -47,20 +49,21 @@ class Candidate:
         out["score"] = None if self.score is None else round(self.score, 4)
         if self.similarity is not None:
             out.update(similarity=round(self.similarity, 4), known=self.known)
-        if self.judge is not None:
-            out["judge"] = round(self.judge, 4)
+        if self.rerank is not None:
+            out["rerank"] = round(self.rerank, 4)
         return out
 
 
 def _weights(cands: list[Candidate]) -> list[float]:
-    """Each candidate's weight in the consensus: its votes, RECALL_WEIGHT x its similarity and, when the judge has
-    scored the candidates, JUDGE_WEIGHT x the judge's softmax over them."""
-    w = [c.votes + RECALL_WEIGHT * (c.similarity or 0.0) for c in cands]
-    if all(c.judge is not None for c in cands):
-        j = np.array([c.judge for c in cands]) / JUDGE_TEMPERATURE
-        p = np.exp(j - j.max())
-        w = [x + JUDGE_WEIGHT * float(q) for x, q in zip(w, p / p.sum())]
-    return w
+    """Each candidate's weight in the consensus: its votes, RECALL_WEIGHT x its similarity and, for the candidates
+    the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's softmax over them."""
+    w = np.array([c.votes + RECALL_WEIGHT * (c.similarity or 0.0) for c in cands])
+    scored = np.array([c.rerank is not None for c in cands])
+    if scored.any():
+        r = np.array([c.rerank if c.rerank is not None else 0.0 for c in cands]) / RERANK_TEMPERATURE
+        p = np.where(scored, np.exp(r - r[scored].max()), 0.0)
+        w = w + RERANK_WEIGHT * p / p.sum()
+    return w.tolist()
 
 
 def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
@@ -68,8 +71,8 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
     - otherwise, for Bash, the consensus: the valid candidate whose template agrees most with all the others, each
-      weighted by its votes, RECALL_WEIGHT x its similarity and JUDGE_WEIGHT x the judge's softmax when there are
-      judge scores (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
+      weighted by its votes, RECALL_WEIGHT x its similarity and RERANK_WEIGHT x the reranker's softmax when there
+      are reranker scores (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -151,13 +154,45 @@ class StepGraph:
         return self.x
 
 
+class Replay:
+    """A module's forward replayed from CUDA graphs, one per input shape (the caller pads inputs to few shapes).
+
+    MiniLM on one request, or the reranker on 30 pairs, is ~100 small kernels whose launches from Python take longer
+    than the GPU takes to run them; a replay launches them at once. Returns a copy of the output.
+    """
+
+    def __init__(self, fn):
+        self.fn, self.graphs = fn, {}
+
+    def __call__(self, *xs: torch.Tensor) -> torch.Tensor:
+        key = tuple(x.shape for x in xs)
+        if key not in self.graphs:
+            ins = [x.clone() for x in xs]
+            dev = xs[0].device
+            side = torch.cuda.Stream(dev)
+            side.wait_stream(torch.cuda.current_stream(dev))
+            with torch.cuda.stream(side):  # warm-up outside the capture
+                for _ in range(2):
+                    self.fn(*ins)
+            torch.cuda.current_stream(dev).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                out = self.fn(*ins)
+            self.graphs[key] = (graph, ins, out)
+        graph, ins, out = self.graphs[key]
+        for buf, x in zip(ins, xs):
+            buf.copy_(x)
+        graph.replay()
+        return out.clone()
+
+
 class Generator:
     """A loaded model ready to answer requests; never executes what it generates.
 
     kernels: "auto" (Triton on CUDA), "triton" or "torch" (see cfusion.kernels). graphs: replay the denoising step
     from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once. memory: known
-    pairs to recall beside the sampled candidates (cfusion.memory). judge: scores every candidate for its request
-    in the consensus (cfusion.judge); used when recalling.
+    pairs to recall beside the sampled candidates (cfusion.memory). reranker: reads the request beside each recalled
+    known request and weighs their commands in the consensus (cfusion.rerank); used when recalling.
     """
 
     def __init__(
@@ -167,7 +202,7 @@ class Generator:
         kernels: str = "auto",
         graphs: bool = True,
         memory: Memory | None = None,
-        judge: Judge | None = None,
+        reranker: Reranker | None = None,
     ):
         from cfusion.kernels import check_mode
 
@@ -178,6 +213,7 @@ class Generator:
             fast_attention()
         self.graphs = graphs and self.device.type == "cuda"
         self._graphs: dict[tuple, StepGraph] = {}
+        self._replays: dict[str, Replay] = {}
         self.cfg = model.cfg
         self.feat = Featurizer(self.cfg, tok)
         width = model.minilm.width if model.minilm is not None else None
@@ -189,13 +225,13 @@ class Generator:
                     hint="rebuild it with `cfusion data memory PAIRS --model MODEL`",
                 )
         self.memory = memory
-        if judge is not None and (judge.cfg.width, judge.cfg.d_latent) != (width, self.cfg.d_latent):
+        if reranker is not None and reranker.cfg.width != width:
             raise CheckpointError(
-                f"the judge reads {judge.cfg.width}-wide request states and {judge.cfg.d_latent}-wide code "
-                f"embeddings, but this model gives {width or 'no'} and {self.cfg.d_latent}",
-                hint="retrain it with `cfusion data judge --model MODEL`",
+                f"the reranker adapts a {reranker.cfg.width}-wide MiniLM, but this model's encoder gives "
+                f"{width or 'none'}",
+                hint="retrain it with `cfusion data rerank --model MODEL`",
             )
-        self.judge = judge.to(self.device).float() if judge is not None and memory is not None else None
+        self.reranker = reranker.to(self.device) if reranker is not None and memory is not None else None
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
 
     @property
@@ -232,14 +268,26 @@ class Generator:
         from cfusion import kernels
 
         self.check(lang, k, steps, recall)
+        recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
-        if self.memory is not None and recall > 0:
+        recalled: list[dict[str, tuple[float, str]]] = [{} for _ in requests]  # code -> (similarity, known request)
+        if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
-            batch["enc_hidden"] = self.model.minilm(batch["enc_ids"], batch["enc_len"])
+            batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
+        if recall:
             sims, near = self.memory.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
+            for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
+                for sim, j in zip(ss, js):
+                    mine.setdefault(self.memory.codes[j], (sim, self.memory.requests[j]))  # the nearest per command
         with kernels.use(self.kernels):
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
+        reranked = None
+        if self.reranker is not None and recall:  # queued behind the sampling: on a GPU its launches overlap it
+            knowns = [known for mine in recalled for _, known in mine.values()]
+            owners = [r for r, mine in enumerate(recalled) for _ in mine]
+            reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
         ids, scores = ids.cpu(), scores.float().cpu()
+        reranked = iter(reranked.tolist()) if reranked is not None else None
         valid = VALIDATORS[lang]
         out = []
         for r in range(len(requests)):
@@ -254,28 +302,36 @@ class Generator:
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            if self.memory is not None and recall > 0:
-                for sim, j in zip(sims[r].tolist(), near[r].tolist()):
-                    code = self.memory.codes[j]
-                    c = found.get(code)
-                    if c is None:
-                        c = found[code] = Candidate(code, None, 0, valid(code))
-                    if c.similarity is None:
-                        c.similarity, c.known = sim, self.memory.requests[j]
+            for code, (sim, known) in recalled[r].items():
+                c = found.get(code)
+                if c is None:
+                    c = found[code] = Candidate(code, None, 0, valid(code))
+                c.similarity, c.known = sim, known
+                if reranked is not None:
+                    c.rerank = next(reranked)
             out.append(list(found.values()))
-        if self.judge is not None and recall > 0:
-            scores = judge_scores(
-                self.judge,
-                self.model,
-                self.tok,
-                batch["enc_hidden"],
-                batch["enc_len"],
-                [[c.code for c in cs] for cs in out],
-            )
-            for cs, ss in zip(out, scores):
-                for c, s in zip(cs, ss):
-                    c.judge = s
         return [rank_candidates(cs, lang)[:k] for cs in out]
+
+    def _minilm(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """MiniLM's states of the requests; on CUDA replayed from a graph, over ids padded to max_request_len (padding
+        keys are masked, so the requests' own states do not change)."""
+        if not self.graphs:
+            return self.model.minilm(ids, lens)
+        ids = F.pad(ids, (0, self.cfg.max_request_len - ids.shape[1]))
+        return self._replays.setdefault("minilm", Replay(self.model.minilm))(ids, lens)
+
+    def _rerank(self, requests: list[str], knowns: list[str], rows: int) -> torch.Tensor:
+        """The reranker's scores of the (request, known request) pairs; on CUDA, for a few requests, replayed from a
+        graph over `rows` pairs of the reranker's full length (rows >= the pairs; padding pairs are one token long
+        and dropped). Large batches run eagerly: padding them costs more than the launches."""
+        if not self.graphs or rows > REPLAY_PAIRS:
+            return score_pairs(self.reranker, self.feat.req_tok, requests, knowns)
+        n, width = len(requests), self.reranker.cfg.max_len
+        pieces = self.feat.req_tok.pieces(requests + knowns)
+        ids, types, lens = pair_batch(self.feat.req_tok, pieces[:n], pieces[n:], width, self.device)
+        ids, types = (F.pad(x, (0, width - x.shape[1], 0, rows - n)) for x in (ids, types))
+        lens = F.pad(lens, (0, rows - n), value=1)
+        return self._replays.setdefault("rerank", Replay(self.reranker))(ids, types, lens)[:n]
 
     def _sample(self, batch: dict, n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
         """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""

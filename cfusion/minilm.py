@@ -83,11 +83,13 @@ class MiniLM(nn.Module):
         self.encoder = _Encoder(config)
         self.width = config["hidden_size"]
 
-    def forward(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, lens: torch.Tensor, types: torch.Tensor | None = None) -> torch.Tensor:
+        """types (B, S): BERT's segment ids (0 for the first text of a pair, 1 for the second); all 0 if None."""
         B, S = ids.shape
         e = self.embeddings
         pos = torch.arange(S, device=ids.device)
-        x = e.word_embeddings(ids) + e.position_embeddings(pos) + e.token_type_embeddings.weight[0]
+        seg = e.token_type_embeddings.weight[0] if types is None else e.token_type_embeddings(types)
+        x = e.word_embeddings(ids) + e.position_embeddings(pos) + seg
         x = self._drop(e.LayerNorm(x))
         mask = (pos[None, :] < lens[:, None])[:, None, None, :]  # (B, 1, 1, S): padding keys are ignored
         for layer in self.encoder.layer:

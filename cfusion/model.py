@@ -211,8 +211,7 @@ class CodeFusion(nn.Module):
     def nearest_embedding(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
         """Each vector replaced by the row of `table` with the largest dot product (all rows have one norm, so the
         nearest one); the same fused linear + argmax as the head. (..., d) -> (..., d)"""
-        ids, _ = kernels.argmax_head(x, table, None)
-        return table[ids]
+        return table[kernels.argmax_rows(x, table)]
 
     def logits(self, d_s: torch.Tensor) -> torch.Tensor:
         return self.head(d_s)

@@ -111,3 +111,16 @@ class RequestTokenizer:
 
     def length(self, text: str) -> int:
         return len(self.tok.encode(text).ids)
+
+    def pieces(self, texts: list[str]) -> list[list[int]]:
+        """Ids without [CLS] and [SEP], for pairs (see pair)."""
+        return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=False)]
+
+    def pair(self, a: list[int], b: list[int], max_len: int) -> tuple[list[int], list[int]]:
+        """[CLS] a [SEP] b [SEP] and its segment ids (0 up to the first [SEP], then 1), the longer of a and b cut
+        first until the pair fits max_len."""
+        a, b = list(a), list(b)
+        while len(a) + len(b) > max_len - 3:
+            (a if len(a) >= len(b) else b).pop()
+        cls, sep = self.tok.token_to_id("[CLS]"), self.tok.token_to_id("[SEP]")
+        return [cls, *a, sep, *b, sep], [0] * (len(a) + 2) + [1] * (len(b) + 1)

@@ -65,9 +65,9 @@ def _generator(
 
     from cfusion.bundle import load_model
     from cfusion.generate import DEFAULT_STEPS, Generator
-    from cfusion.judge import Judge
     from cfusion.kernels import MODES, check_mode
     from cfusion.memory import Memory
+    from cfusion.rerank import Reranker
 
     if kernels not in MODES:
         raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
@@ -75,7 +75,8 @@ def _generator(
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
     memory = Memory.load(folder) if recall else None
-    g = Generator(net, tok, kernels=kernels, memory=memory, judge=Judge.load(folder) if memory is not None else None)
+    reranker = Reranker.load(folder, net.minilm) if memory is not None else None
+    g = Generator(net, tok, kernels=kernels, memory=memory, reranker=reranker)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps, recall)
     return g, folder, steps
@@ -475,44 +476,45 @@ def data_memory(
     print(folder)
 
 
-@data_app.command("judge")
-def data_judge(
-    model: Path = typer.Option(..., "--model", "-m", help="Model folder with a memory; judge.* is written into it."),
-    steps: int = typer.Option(9000, "--steps", help="Training steps (64 known requests each)."),
+@data_app.command("rerank")
+def data_rerank(
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder with a memory; rerank.* is written into it."),
+    steps: int = typer.Option(3000, "--steps", help="Training steps (32 known requests each)."),
     device: str = typer.Option("auto", "--device", help="auto (cuda > mps > cpu), cuda, mps or cpu."),
     seed: int = typer.Option(0, "--seed"),
 ):
-    """Train the judge that scores recalled and sampled candidates for `gen` and `eval`, from the model's memory.
+    """Train the reranker that weighs recalled commands for `gen` and `eval`, from the model's memory.
 
-    Each known request learns to rank the commands of its nearest other known requests by their template match to
-    its own command; 5% are held out and the report compares the judge with similarity alone there.
-    Example: cfusion data judge --model runs/bash/model --device cuda
+    Each known request learns to rank its nearest other known requests, read beside it by MiniLM with low-rank
+    adapters, by the template match of their commands to its own; 5% are held out and the report compares the
+    reranker with similarity alone there. A GPU takes about 2.5 minutes; a CPU, hours.
+    Example: cfusion data rerank --model runs/bash/model --device cuda
     """
     from rich.progress import Progress
 
     from cfusion.bundle import load_model
-    from cfusion.judge import train_judge
     from cfusion.memory import Memory
+    from cfusion.rerank import train_reranker
 
     if steps < 1:
         raise UsageError(f"--steps must be positive, got {steps}")
-    net, tok, folder = load_model(model, _device(device))
+    net, _, folder = load_model(model, _device(device))
     memory = Memory.load(folder)
     if memory is None or net.minilm is None:
         raise UsageError(
             f"{folder} has no memory with MiniLM vectors", hint=f"run `cfusion data memory PAIRS --model {folder}`"
         )
     with Progress(console=_stderr(), transient=True) as bar:
-        task = bar.add_task("training the judge", total=steps)
-        judge, report = train_judge(
-            net, tok, memory, steps=steps, seed=seed, log=lambda s, r: bar.update(task, completed=s)
+        task = bar.add_task("training the reranker", total=steps)
+        net, report = train_reranker(
+            net.minilm, memory, steps=steps, seed=seed, log=lambda s, r: bar.update(task, completed=s)
         )
-    judge.save(folder)
-    if "val_judge@1" in report:
+    net.save(folder)
+    if "val_rerank@1" in report:
         _stderr().print(
-            f"held-out template match @1: judge {report['val_judge@1']:.2f}, nearest {report['val_nearest@1']:.2f}"
+            f"held-out template match @1: reranker {report['val_rerank@1']:.2f}, nearest {report['val_nearest@1']:.2f}"
         )
-    _stderr().print(f"loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}; judge -> {folder}/judge.*")
+    _stderr().print(f"loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}; reranker -> {folder}/rerank.*")
     print(folder)
 
 

@@ -57,6 +57,23 @@ def test_ties_go_to_the_lowest_index():
     assert ids[0] == 3 and all(ids[1:] < 690)
 
 
+def test_argmax_rows_gives_the_heads_ids_on_both_paths():
+    """The clamping step's argmax without the score: torch's path skips the logsumexp, and must still pick the head's
+    index, ties included."""
+    from cfusion import kernels
+
+    g = torch.Generator().manual_seed(1)
+    h = torch.randint(-3, 4, (3, 7, 16), generator=g).float()
+    w = torch.randint(-3, 4, (301, 16), generator=g).float()
+    w[290:] = w[argmax_head_ref(h, w, None)[0].flatten()[:11]]  # later copies of winners tie with them
+    want = argmax_head_ref(h, w, None)[0]
+    with kernels.use("torch"):
+        assert torch.equal(kernels.argmax_rows(h, w), want)
+    dev = triton_device()
+    with kernels.use("triton"):
+        assert torch.equal(kernels.argmax_rows(h.to(dev), w.to(dev)).cpu(), want)
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-4), (torch.float16, 2e-2), (torch.bfloat16, 6e-2)])
 @pytest.mark.parametrize("shape", [(320, 128, 8000), (16384, 128, 8000), (47, 33, 301)])

@@ -57,9 +57,9 @@ def test_recalled_pairs_weigh_by_similarity_in_the_consensus():
 
 
 def test_a_near_identical_known_request_answers_as_it_stands():
-    cands = [cand("ls -la", -0.1, votes=5), known("ls -l | wc -l", 0.86), known("ls", 0.5)]
+    cands = [cand("ls -la", -0.1, votes=5), known("ls -l | wc -l", 0.96), known("ls", 0.5)]
     assert rank_candidates(cands, "bash")[0].code == "ls -l | wc -l"
-    cands[1].similarity = 0.84  # below SAME_REQUEST: the five votes for `ls -la` win
+    cands[1].similarity = 0.94  # below SAME_REQUEST: the five votes for `ls -la` win
     assert rank_candidates(cands, "bash")[0].code == "ls -la"
 
 
@@ -70,13 +70,15 @@ def test_a_candidate_both_sampled_and_recalled_says_so():
     assert cand("ls", -0.1).to_json()["source"] == "model" and "similarity" not in cand("ls", -0.1).to_json()
 
 
-def test_the_judge_weighs_in_the_consensus():
-    def recalled(code, sim, judge=None):
-        return Candidate(code, None, 0, True, similarity=sim, known="k", judge=judge)
+def test_the_reranker_weighs_in_the_consensus():
+    def recalled(code, sim, rerank=None):
+        return Candidate(code, None, 0, True, similarity=sim, known="k", rerank=rerank)
 
     plain = [recalled("du -sh /tmp", 0.80), recalled("ls -la /tmp", 0.78)]
     assert rank_candidates(plain, "bash")[0].code == "du -sh /tmp"  # similarity decides
-    judged = [recalled("du -sh /tmp", 0.80, judge=-2.0), recalled("ls -la /tmp", 0.78, judge=1.0)]
-    assert rank_candidates(judged, "bash")[0].code == "ls -la /tmp"  # the judge overrules a close call
-    sure = [recalled("du -sh /tmp", 0.90, judge=-2.0), recalled("ls -la /tmp", 0.78, judge=1.0)]
-    assert rank_candidates(sure, "bash")[0].code == "du -sh /tmp"  # a known request stands (>= 0.85)
+    reranked = [recalled("du -sh /tmp", 0.80, rerank=-2.0), recalled("ls -la /tmp", 0.78, rerank=1.0)]
+    assert rank_candidates(reranked, "bash")[0].code == "ls -la /tmp"  # the reranker overrules a close call
+    voted = [cand("du -sh /tmp", -0.1, votes=5), *reranked]  # a sampled candidate has no reranker score
+    assert voted[0].rerank is None and rank_candidates(voted, "bash")[0].code == "ls -la /tmp"
+    sure = [recalled("du -sh /tmp", 0.96, rerank=-2.0), recalled("ls -la /tmp", 0.78, rerank=1.0)]
+    assert rank_candidates(sure, "bash")[0].code == "du -sh /tmp"  # a known request stands (>= 0.95)

@@ -1,4 +1,4 @@
-"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs and its judge, and
+"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs and its reranker, and
 answers well-known requests with valid commands of the expected utility, alone and with recall. These are requests it
 gets right today, kept as a regression check, not a quality claim (see MODEL.md)."""
 
@@ -11,9 +11,9 @@ from conftest import cfusion
 import cfusion as pkg
 from cfusion.bundle import load_model
 from cfusion.generate import Generator
-from cfusion.judge import Judge
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
+from cfusion.rerank import Reranker
 
 WEIGHTS = Path(pkg.__file__).resolve().parent / "weights" / "bash"
 
@@ -21,7 +21,7 @@ WEIGHTS = Path(pkg.__file__).resolve().parent / "weights" / "bash"
 @pytest.fixture(scope="module")
 def shipped() -> Generator:
     model, tok, folder = load_model(WEIGHTS)
-    return Generator(model, tok, memory=Memory.load(folder), judge=Judge.load(folder))
+    return Generator(model, tok, memory=Memory.load(folder), reranker=Reranker.load(folder, model.minilm))
 
 
 def test_shipped_weights_fit_the_budget():
@@ -70,7 +70,8 @@ def test_gen_uses_the_shipped_model_without_model_flag():
     out = json.loads(proc.stdout)
     assert Path(out["model"]).resolve() == WEIGHTS and out["steps"] == 20
     assert out["candidates"] and out["candidates"][0]["code"].startswith("find ")
-    assert out["recall"] == 30 and all("judge" in c for c in out["candidates"])  # the shipped judge is used
+    recalled = [c for c in out["candidates"] if "known" in c]
+    assert out["recall"] == 30 and recalled and all("rerank" in c for c in recalled)  # the shipped reranker is used
 
 
 def test_the_shipped_memory_is_nl2bash_outside_the_test_split(shared_data):

@@ -1,0 +1,197 @@
+"""The reranker (cfusion.rerank): pairs tokenised as BERT does, folded adapters that score as the unfolded ones, its
+listwise loss against a per-request reference, a tiny reranker that learns which known request answers a new one,
+files that round-trip and fail clearly, and `cfusion data rerank` + `gen` end to end."""
+
+import copy
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import cfusion, write_jsonl
+
+from cfusion.bundle import load_model, model_state, save_model
+from cfusion.config import preset
+from cfusion.data import Pair
+from cfusion.errors import CheckpointError
+from cfusion.features import Featurizer
+from cfusion.memory import Memory
+from cfusion.minilm import load_minilm
+from cfusion.model import CodeFusion
+from cfusion.rerank import (
+    LowRank,
+    RerankConfig,
+    Reranker,
+    leave_one_out_lists,
+    listwise_loss,
+    rerank_scores,
+    train_reranker,
+)
+from cfusion.tokenizer import CodeTokenizer, RequestTokenizer
+
+VERBS = {
+    "count the lines of": "wc -l",
+    "show the first lines of": "head -n 5",
+    "show the last lines of": "tail -n 5",
+    "sort the lines of": "sort -u",
+    "print": "cat",
+    "delete": "rm -f",
+}
+FILES = ["notes.txt", "data.json"]  # each known request has one other of its verb: the one to find
+PAIRS = [{"nl": f"{v} {f}", "code": f"{c} {f}", "lang": "bash"} for v, c in VERBS.items() for f in FILES]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return load_minilm().eval()
+
+
+def randomised(net: Reranker, seed: int) -> Reranker:
+    """Nonzero updates and head, so that a test can tell adapters that work from adapters that do nothing."""
+    g = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, LowRank):
+            m.b.data = 0.05 * torch.randn(m.b.shape, generator=g)
+    net.head.weight.data = torch.randn(net.head.weight.shape, generator=g)
+    return net.eval()
+
+
+def test_pairs_are_tokenised_as_bert_pairs_and_cut_longest_first():
+    tok = RequestTokenizer(64)
+    a, b = "Find all TXT files under /tmp", "list files"
+    want = tok.tok.encode(a, b)
+    ids, types = tok.pair(*tok.pieces([a, b]), 64)
+    assert ids == want.ids and types == want.type_ids
+    long, short = tok.pieces(["word " * 40, "two words"])
+    ids, types = tok.pair(long, short, 16)
+    assert len(ids) == 16 and types.count(1) == len(short) + 1  # only the longer side was cut
+    assert ids[-len(short) - 1 : -1] == short
+
+
+def test_folded_adapters_score_as_unfolded(minilm):
+    torch.manual_seed(0)
+    net = randomised(Reranker(RerankConfig(rank=3, alpha=5.0, max_len=24), minilm), 1)
+    tok = RequestTokenizer(24)
+    reqs = ["find all txt files", "delete empty directories under /tmp", "x"]
+    knowns = [["Find all .txt files under the current directory", "count lines", "a"], [], ["remove empty folders"]]
+    before = rerank_scores(net, tok, reqs, knowns)
+    bare = copy.deepcopy(net)
+    for m in bare.modules():
+        if isinstance(m, LowRank):
+            m.b.data.zero_()
+    plain = rerank_scores(bare, tok, reqs, knowns)
+    after = rerank_scores(net.merge(), tok, reqs, knowns)
+    assert [len(s) for s in after] == [3, 0, 1]
+    assert not any(isinstance(m, LowRank) for m in net.modules())
+    flat = lambda xs: torch.tensor([x for s in xs for x in s])  # noqa: E731
+    assert torch.allclose(flat(before), flat(after), atol=1e-4)
+    assert not torch.allclose(flat(before), flat(plain), atol=1e-2)  # the adapters change the scores
+
+
+def test_listwise_loss_equals_a_per_request_reference():
+    g = torch.Generator().manual_seed(0)
+    sizes = [1, 5, 3, 7, 2]
+    owner = torch.cat([torch.full((n,), i) for i, n in enumerate(sizes)])
+    s, t = torch.randn(len(owner), generator=g), torch.rand(len(owner), generator=g)
+    ref, i = [], 0
+    for n in sizes:
+        ref.append(-(F.softmax(t[i : i + n] / 0.1, 0) * F.log_softmax(s[i : i + n], 0)).sum())
+        i += n
+    assert torch.allclose(listwise_loss(s, t, owner, 0.1), torch.stack(ref).mean(), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """An untrained tiny denoiser over the real MiniLM encoder (the memory and the reranker read MiniLM)."""
+    tok = CodeTokenizer.train([p["code"] for p in PAIRS] * 5, 300)
+    cfg = preset("tiny", encoder="minilm", vocab_size=tok.vocab_size)
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("reranked")
+    save_model(path, cfg, tok, model_state(CodeFusion(cfg)))
+    return path
+
+
+def test_a_tiny_reranker_learns_which_known_request_answers(folder):
+    net, tok, _ = load_model(folder)
+    mem = Memory.build(net, Featurizer(net.cfg, tok), [Pair(**p) for p in PAIRS])
+    lists = leave_one_out_lists(mem, 6)
+    assert all(len(near) == len(set(mem.codes[j] for j in near)) and i not in near for i, (near, _) in enumerate(lists))
+    assert all(sum(t > 0.99 for t in ts) == 1 for _, ts in lists)  # one command of the right verb, another file
+    req_tok = RequestTokenizer(32)
+
+    def top1(rr):
+        knowns = [[mem.requests[j] for j in near] for near, _ in lists]
+        scores = rerank_scores(rr, req_tok, mem.requests, knowns)
+        return sum(ts[max(range(len(ts)), key=s.__getitem__)] for (_, ts), s in zip(lists, scores)) / len(lists)
+
+    cfg = RerankConfig(rank=4, max_len=32)
+    torch.manual_seed(1)
+    before = top1(randomised(Reranker(cfg, net.minilm), 2))
+    rr, report = train_reranker(net.minilm, mem, cfg, steps=30, batch=6, neighbours=6, lr=5e-3, holdout=0.0)
+    assert report["last_loss"] < report["first_loss"] - 0.5, report
+    after = top1(rr.merge())
+    assert after > 0.95 and after > before + 0.2, (before, after)
+
+
+def test_reranker_files_round_trip_and_fail_clearly(tmp_path, minilm):
+    cfg = RerankConfig(rank=2, max_len=16)
+    net = randomised(Reranker(cfg, minilm), 3)
+    assert Reranker.load(tmp_path, minilm) is None  # a model without a reranker
+    net.save(tmp_path)
+    got = Reranker.load(tmp_path, minilm)
+    tok = RequestTokenizer(16)
+    args = (tok, ["list files", "show disk usage"], [["ls -l please", "print files"], ["du"]])
+    for name, p in net.named_parameters():
+        if name in net.trained():
+            p.data = p.data.half().float()  # what the file holds
+    want = rerank_scores(net.merge(), *args)
+    assert torch.allclose(torch.tensor(sum(rerank_scores(got, *args), [])), torch.tensor(sum(want, [])), atol=1e-3)
+    (tmp_path / "rerank.json").write_text(json.dumps({"rank": 0}))
+    with pytest.raises(CheckpointError, match="bad reranker config"):
+        Reranker.load(tmp_path, minilm)
+    (tmp_path / "rerank.json").write_text(json.dumps({**cfg.__dict__, "rank": 4}))
+    with pytest.raises(CheckpointError, match="do not match"):
+        Reranker.load(tmp_path, minilm)
+    (tmp_path / "rerank.json").write_text(json.dumps({**cfg.__dict__, "width": 256}))
+    with pytest.raises(CheckpointError, match="adapts a 256-wide MiniLM"):
+        Reranker.load(tmp_path, minilm)
+
+
+def test_data_rerank_trains_and_gen_uses_it(folder, tmp_path):
+    proc = cfusion("data", "rerank", "--model", str(folder), "--steps", "5", "--device", "cpu")
+    assert proc.returncode == 2 and "has no memory" in proc.stderr and "Traceback" not in proc.stderr
+    known = write_jsonl(tmp_path / "known.jsonl", PAIRS)
+    cfusion("data", "memory", str(known), "--model", str(folder), check=True)
+    proc = cfusion("data", "rerank", "--model", str(folder), "--steps", "3", "--device", "cpu", check=True)
+    assert "reranker ->" in proc.stderr and (folder / "rerank.safetensors").is_file()
+    out = json.loads(cfusion("gen", "sort the lines of x.txt", "--model", str(folder), "--json", check=True).stdout)
+    recalled = [c for c in out["candidates"] if "known" in c]
+    assert recalled and all("rerank" in c for c in recalled)
+    assert all("rerank" not in c for c in out["candidates"] if "known" not in c)  # only recalled pairs are reranked
+    alone = json.loads(
+        cfusion("gen", "sort the lines of x.txt", "--model", str(folder), "--recall", "0", "--json", check=True).stdout
+    )
+    assert all("rerank" not in c for c in alone["candidates"])  # the reranker works with recall
+
+
+@pytest.mark.gpu
+def test_graph_replays_equal_the_eager_passes_on_gpu():
+    """On CUDA, Generator replays MiniLM on padded requests and the reranker on padded pairs from CUDA graphs; the
+    requests' own states and the pairs' scores must equal the eager passes."""
+    from conftest import gpu_device
+
+    from cfusion.bench import REQUEST, load_generator
+    from cfusion.rerank import score_pairs
+
+    gpu_device()
+    torch.set_grad_enabled(False)
+    g = load_generator(None, "small", "cuda", "triton", True, recall=True)
+    b = {k: v.cuda() for k, v in g.feat.requests([REQUEST, "list files"]).items()}
+    ids, lens = b["enc_ids"], b["enc_len"]
+    keep = (torch.arange(ids.shape[1], device="cuda")[None] < lens[:, None])[..., None]
+    graphed, eager = g._minilm(ids, lens)[:, : ids.shape[1]], g.model.minilm(ids, lens)
+    assert torch.equal(graphed * keep, eager * keep)
+    knowns = [f"request {i}" for i in range(23)]
+    want = score_pairs(g.reranker, g.feat.req_tok, [REQUEST] * 23, knowns)
+    assert torch.allclose(g._rerank([REQUEST] * 23, knowns, 30), want, atol=1e-5)
+    assert len(g.generate([REQUEST], "bash", k=5)[0]) == 5
