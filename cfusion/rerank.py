@@ -149,14 +149,17 @@ def pair_batch(req_tok, firsts: list[list[int]], seconds: list[list[int]], max_l
 
 
 @torch.no_grad()
-def score_pairs(net: Reranker, req_tok, requests: list[str], knowns: list[str]) -> torch.Tensor:
-    """The reranker's scores (N,) of N (request, known request) pairs, left on its device (not waited for)."""
+def score_pairs(net: Reranker, req_tok, requests: list[str], knowns: list[str], batch: int = 512) -> torch.Tensor:
+    """The reranker's scores (N,) of N (request, known request) pairs, `batch` pairs a pass, left on its device
+    (not waited for)."""
     dev = net.head.weight.device
-    if not requests:
-        return torch.zeros(0, device=dev)
     pieces = req_tok.pieces(requests + knowns)
     n = len(requests)
-    return net(*pair_batch(req_tok, pieces[:n], pieces[n:], net.cfg.max_len, dev)).float()
+    out = [torch.zeros(0, device=dev)]
+    for i in range(0, n, batch):
+        j = min(i + batch, n)
+        out.append(net(*pair_batch(req_tok, pieces[i:j], pieces[n + i : n + j], net.cfg.max_len, dev)).float())
+    return torch.cat(out)
 
 
 def rerank_scores(net: Reranker, req_tok, requests: list[str], knowns: list[list[str]]) -> list[list[float]]:

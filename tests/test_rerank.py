@@ -25,6 +25,7 @@ from cfusion.rerank import (
     leave_one_out_lists,
     listwise_loss,
     rerank_scores,
+    score_pairs,
     train_reranker,
 )
 from cfusion.tokenizer import CodeTokenizer, RequestTokenizer
@@ -86,6 +87,8 @@ def test_folded_adapters_score_as_unfolded(minilm):
     flat = lambda xs: torch.tensor([x for s in xs for x in s])  # noqa: E731
     assert torch.allclose(flat(before), flat(after), atol=1e-4)
     assert not torch.allclose(flat(before), flat(plain), atol=1e-2)  # the adapters change the scores
+    pairs = ([reqs[0]] * 3 + [reqs[2]], knowns[0] + knowns[2])
+    assert torch.allclose(score_pairs(net, tok, *pairs, batch=3), flat(after), atol=1e-5)  # passes of 3 pairs
 
 
 def test_listwise_loss_equals_a_per_request_reference():
