@@ -89,6 +89,21 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     return [best] + [c for c in order if c is not best]
 
 
+def capture(fn, dev: torch.device) -> tuple[torch.cuda.CUDAGraph, object]:
+    """fn() captured in a CUDA graph after two warm-up runs on a side stream (Triton compiles, the allocator
+    settles); returns the graph and fn's output, which each replay rewrites in place."""
+    side = torch.cuda.Stream(dev)
+    side.wait_stream(torch.cuda.current_stream(dev))
+    with torch.cuda.stream(side):
+        for _ in range(2):
+            fn()
+    torch.cuda.current_stream(dev).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = fn()
+    return graph, out
+
+
 class StepGraph:
     """One denoising step captured in a CUDA graph over static buffers, replayed once per step.
 
@@ -122,15 +137,7 @@ class StepGraph:
         self.ts = torch.zeros(n_steps, device=dev, dtype=torch.long)
         self.coefs = torch.zeros(n_steps, 3, device=dev, dtype=torch.float32)
         self.i = torch.zeros(1, device=dev, dtype=torch.long)
-        side = torch.cuda.Stream(dev)
-        side.wait_stream(torch.cuda.current_stream(dev))
-        with torch.cuda.stream(side):  # warm-up: Triton compiles, the allocator settles
-            for _ in range(2):
-                self._step()
-        torch.cuda.current_stream(dev).wait_stream(side)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self._step()
+        self.graph, _ = capture(self._step, dev)
 
     def _step(self) -> torch.Tensor:
         idx = self.i.expand(self.rows)
@@ -168,18 +175,8 @@ class Replay:
         key = tuple(x.shape for x in xs)
         if key not in self.graphs:
             ins = [x.clone() for x in xs]
-            dev = xs[0].device
-            side = torch.cuda.Stream(dev)
-            side.wait_stream(torch.cuda.current_stream(dev))
-            with torch.cuda.stream(side):  # warm-up outside the capture
-                for _ in range(2):
-                    self.fn(*ins)
-            torch.cuda.current_stream(dev).wait_stream(side)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                out = self.fn(*ins)
-            self.graphs[key] = (graph, ins, out)
-        graph, ins, out = self.graphs[key]
+            self.graphs[key] = (*capture(lambda: self.fn(*ins), xs[0].device), ins)
+        graph, out, ins = self.graphs[key]
         for buf, x in zip(ins, xs):
             buf.copy_(x)
         graph.replay()
@@ -326,12 +323,10 @@ class Generator:
         and dropped). Large batches run eagerly: padding them costs more than the launches."""
         if not self.graphs or rows > REPLAY_PAIRS:
             return score_pairs(self.reranker, self.feat.req_tok, requests, knowns)
-        n, width = len(requests), self.reranker.cfg.max_len
-        pieces = self.feat.req_tok.pieces(requests + knowns)
-        ids, types, lens = pair_batch(self.feat.req_tok, pieces[:n], pieces[n:], width, self.device)
-        ids, types = (F.pad(x, (0, width - x.shape[1], 0, rows - n)) for x in (ids, types))
-        lens = F.pad(lens, (0, rows - n), value=1)
-        return self._replays.setdefault("rerank", Replay(self.reranker))(ids, types, lens)[:n]
+        n, tok = len(requests), self.feat.req_tok
+        pieces = tok.pieces(requests + knowns)
+        pairs = pair_batch(tok, pieces[:n], pieces[n:], self.reranker.cfg.max_len, self.device, rows)
+        return self._replays.setdefault("rerank", Replay(self.reranker))(*pairs)[:n]
 
     def _sample(self, batch: dict, n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
         """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""

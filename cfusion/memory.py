@@ -30,23 +30,18 @@ LEVELS = 7  # 4-bit codes hold -7..7 (stored offset by 8 in a nibble)
 
 def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.Tensor:
     """Unit-length MiniLM sentence vectors (mean over the request's tokens) of `texts`: (B, 384) float32."""
-    if model.minilm is None or feat.req_tok is None:
-        raise CheckpointError("recall needs a model with the MiniLM encoder")
-    return torch.cat(
-        [mean_pool(*request_states(model, feat.req_tok, texts[i : i + batch])) for i in range(0, len(texts), batch)]
-    )
-
-
-def request_states(model, req_tok, texts: list[str], batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """MiniLM's states (N, S, width) and lengths (N,) of `texts`, padded to the longest, on the model's device."""
     from cfusion.features import pad
 
+    if model.minilm is None or feat.req_tok is None:
+        raise CheckpointError("recall needs a model with the MiniLM encoder")
     dev = next(model.minilm.parameters()).device
-    ids, lens = pad(req_tok.encode_batch(texts))
-    ids, lens = ids.to(dev), lens.to(dev)
-    with torch.no_grad():
-        h = [model.minilm(ids[i : i + batch], lens[i : i + batch]) for i in range(0, len(texts), batch)]
-    return torch.cat(h), lens
+    out = []
+    for i in range(0, len(texts), batch):
+        ids, lens = pad(feat.req_tok.encode_batch(texts[i : i + batch]))
+        ids, lens = ids.to(dev), lens.to(dev)
+        with torch.no_grad():
+            out.append(mean_pool(model.minilm(ids, lens), lens))
+    return torch.cat(out)
 
 
 def mean_pool(hidden: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:

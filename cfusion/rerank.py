@@ -140,11 +140,13 @@ class Reranker(nn.Module):
         return net.merge()
 
 
-def pair_batch(req_tok, firsts: list[list[int]], seconds: list[list[int]], max_len: int, device) -> tuple:
-    """Token pieces of requests (RequestTokenizer.pieces) -> padded ids, segment ids and lengths of the pairs."""
+def pair_batch(req_tok, firsts: list[list[int]], seconds: list[list[int]], max_len: int, device, rows: int = 0):
+    """Token pieces of requests (RequestTokenizer.pieces) -> padded ids, segment ids and lengths of the pairs.
+    rows: pad to that many pairs of max_len tokens, for a CUDA graph's fixed shape (filler pairs are one pad long)."""
     pairs = [req_tok.pair(a, b, max_len) for a, b in zip(firsts, seconds)]
-    ids, lens = pad([p[0] for p in pairs])
-    types, _ = pad([p[1] for p in pairs])
+    pairs += [([], [])] * (rows - len(pairs))
+    ids, lens = pad([p[0] for p in pairs], max_len if rows else None)
+    types, _ = pad([p[1] for p in pairs], max_len if rows else None)
     return ids.to(device), types.to(device), lens.to(device)
 
 
@@ -164,7 +166,8 @@ def score_pairs(net: Reranker, req_tok, requests: list[str], knowns: list[str], 
 
 def rerank_scores(net: Reranker, req_tok, requests: list[str], knowns: list[list[str]]) -> list[list[float]]:
     """The reranker's score of each request against each of its known requests."""
-    s = score_pairs(net, req_tok, [r for r, ks in zip(requests, knowns) for _ in ks], sum(knowns, [])).tolist()
+    firsts = [r for r, ks in zip(requests, knowns) for _ in ks]
+    s = score_pairs(net, req_tok, firsts, [k for ks in knowns for k in ks]).tolist()
     out, i = [], 0
     for ks in knowns:
         out.append(s[i : i + len(ks)])
@@ -226,8 +229,8 @@ def train_reranker(
     log: Callable[[int, dict], None] | None = None,
 ) -> tuple[Reranker, dict]:
     """Train a reranker on `memory` leave-one-out (see the module docstring), on minilm's device. A `holdout` share
-    of the known requests is kept out of training; the report
-    gives template match @1 there, by the reranker and by similarity alone."""
+    of the known requests is kept out of training; the report gives template match @1 there, by the reranker and by
+    similarity alone."""
     from cfusion.tokenizer import RequestTokenizer
 
     dev = next(minilm.parameters()).device
