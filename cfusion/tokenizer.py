@@ -90,6 +90,7 @@ class RequestTokenizer:
     """MiniLM's uncased WordPiece, without its default padding to 128 (batches are padded to their longest)."""
 
     MASK = "[MASK]"
+    PIECES_KEPT = 50_000
 
     def __init__(self, max_len: int):
         from tokenizers import Tokenizer
@@ -98,6 +99,7 @@ class RequestTokenizer:
         self.tok.no_padding()
         self.tok.no_truncation()
         self.max_len = max_len
+        self._pieces: dict[str, list[int]] = {}
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """Ids with [CLS] ... [SEP]; cut to max_len keeping [SEP] last."""
@@ -113,8 +115,14 @@ class RequestTokenizer:
         return len(self.tok.encode(text).ids)
 
     def pieces(self, texts: list[str]) -> list[list[int]]:
-        """Ids without [CLS] and [SEP], for pairs (see pair)."""
-        return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=False)]
+        """Ids without [CLS] and [SEP], for pairs (see pair). Remembered (up to PIECES_KEPT texts): the reranker pairs
+        one request with 30 recalled pairs, and meets the same known pairs again and again."""
+        if len(self._pieces) + len(texts) > self.PIECES_KEPT:
+            self._pieces.clear()
+        new = list(dict.fromkeys(t for t in texts if t not in self._pieces))
+        for t, e in zip(new, self.tok.encode_batch(new, add_special_tokens=False)):
+            self._pieces[t] = e.ids
+        return [self._pieces[t] for t in texts]
 
     def pair(self, a: list[int], b: list[int], max_len: int) -> tuple[list[int], list[int]]:
         """[CLS] a [SEP] b [SEP] and its segment ids (0 up to the first [SEP], then 1), the longer of a and b cut

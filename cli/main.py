@@ -485,9 +485,10 @@ def data_rerank(
 ):
     """Train the reranker that weighs recalled commands for `gen` and `eval`, from the model's memory.
 
-    Each known request learns to rank its nearest other known requests, read beside it by MiniLM with low-rank
-    adapters, by the template match of their commands to its own; 5% are held out and the report compares the
-    reranker with similarity alone there. A GPU takes about 2.5 minutes; a CPU, hours.
+    Each known request learns to rank its nearest other known requests and their commands, read beside it by MiniLM
+    with low-rank adapters, by the template match of their commands to its own (plus 1 for the same command,
+    arguments included); 5% are held out and the report compares the reranker with similarity alone there. A GPU
+    takes about 3 minutes; a CPU, hours.
     Example: cfusion data rerank --model runs/bash/model --device cuda
     """
     from rich.progress import Progress

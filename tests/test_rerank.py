@@ -22,8 +22,10 @@ from cfusion.rerank import (
     LowRank,
     RerankConfig,
     Reranker,
+    known_side,
     leave_one_out_lists,
     listwise_loss,
+    pair_batch,
     rerank_scores,
     score_pairs,
     train_reranker,
@@ -67,6 +69,11 @@ def test_pairs_are_tokenised_as_bert_pairs_and_cut_longest_first():
     ids, types = tok.pair(long, short, 16)
     assert len(ids) == 16 and types.count(1) == len(short) + 1  # only the longer side was cut
     assert ids[-len(short) - 1 : -1] == short
+    texts = ["list files", "a b", "list files", "find . -name x", "du -sh"]
+    plain = [e.ids for e in tok.tok.encode_batch(texts, add_special_tokens=False)]
+    assert tok.pieces(texts) == plain and tok.pieces(texts[::-1]) == plain[::-1]  # remembered pieces
+    tok.PIECES_KEPT = 3
+    assert tok.pieces(texts) == plain and tok.pieces(["x"] + texts) == [[1060]] + plain  # forgotten when full
 
 
 def test_folded_adapters_score_as_unfolded(minilm):
@@ -89,6 +96,9 @@ def test_folded_adapters_score_as_unfolded(minilm):
     assert not torch.allclose(flat(before), flat(plain), atol=1e-2)  # the adapters change the scores
     pairs = ([reqs[0]] * 3 + [reqs[2]], knowns[0] + knowns[2])
     assert torch.allclose(score_pairs(net, tok, *pairs, batch=3), flat(after), atol=1e-5)  # passes of 3 pairs
+    pieces = tok.pieces(pairs[0] + pairs[1])
+    in_order = net(*pair_batch(tok, pieces[:4], pieces[4:], 24, "cpu"))  # one pass, unsorted
+    assert torch.allclose(score_pairs(net, tok, *pairs, batch=1), in_order, atol=1e-5)  # sorted, then put back
 
 
 def test_listwise_loss_equals_a_per_request_reference():
@@ -120,20 +130,34 @@ def test_a_tiny_reranker_learns_which_known_request_answers(folder):
     lists = leave_one_out_lists(mem, 6)
     assert all(len(near) == len(set(mem.codes[j] for j in near)) and i not in near for i, (near, _) in enumerate(lists))
     assert all(sum(t > 0.99 for t in ts) == 1 for _, ts in lists)  # one command of the right verb, another file
-    req_tok = RequestTokenizer(32)
+    cfg = RerankConfig(rank=4, max_len=48)  # the known side holds the command too
+    req_tok = RequestTokenizer(cfg.max_len)
 
     def top1(rr):
-        knowns = [[mem.requests[j] for j in near] for near, _ in lists]
+        knowns = [[known_side(cfg, mem.requests[j], mem.codes[j]) for j in near] for near, _ in lists]
         scores = rerank_scores(rr, req_tok, mem.requests, knowns)
         return sum(ts[max(range(len(ts)), key=s.__getitem__)] for (_, ts), s in zip(lists, scores)) / len(lists)
 
-    cfg = RerankConfig(rank=4, max_len=32)
     torch.manual_seed(1)
     before = top1(randomised(Reranker(cfg, net.minilm), 2))
     rr, report = train_reranker(net.minilm, mem, cfg, steps=30, batch=6, neighbours=6, lr=5e-3, holdout=0.0)
     assert report["last_loss"] < report["first_loss"] - 0.5, report
     after = top1(rr.merge())
     assert after > 0.95 and after > before + 0.2, (before, after)
+
+
+def test_an_equal_command_earns_the_exact_bonus(folder):
+    net, tok, _ = load_model(folder)
+    twice = PAIRS + [{**p, "nl": f"please {p['nl']} now"} for p in PAIRS]  # each command under two requests
+    mem = Memory.build(net, Featurizer(net.cfg, tok), [Pair(**p) for p in twice])
+    for (_, plain), (_, bonus) in zip(leave_one_out_lists(mem, 8), leave_one_out_lists(mem, 8, exact=1.0)):
+        assert plain == [min(t, 1.0) for t in bonus]  # the bonus comes on top of a full template match
+        assert bonus.count(2.0) == 1  # the other request of the same command, and no other
+    cfg = RerankConfig(code=True)
+    assert known_side(cfg, "list files", "ls") == "list files [SEP] ls"
+    assert known_side(RerankConfig(code=False), "list files", "ls") == "list files"
+    ids, types = RequestTokenizer(32).pair(*RequestTokenizer(32).pieces(["x", known_side(cfg, "list files", "ls")]), 32)
+    assert ids.count(102) == 3 and types.count(1) == len(ids) - types.count(0)  # [SEP] splits request from command
 
 
 def test_reranker_files_round_trip_and_fail_clearly(tmp_path, minilm):
@@ -149,6 +173,9 @@ def test_reranker_files_round_trip_and_fail_clearly(tmp_path, minilm):
             p.data = p.data.half().float()  # what the file holds
     want = rerank_scores(net.merge(), *args)
     assert torch.allclose(torch.tensor(sum(rerank_scores(got, *args), [])), torch.tensor(sum(want, [])), atol=1e-3)
+    older = {k: v for k, v in cfg.__dict__.items() if k != "code"}
+    (tmp_path / "rerank.json").write_text(json.dumps(older))  # written before the known side held the command
+    assert Reranker.load(tmp_path, minilm).cfg.code is False
     (tmp_path / "rerank.json").write_text(json.dumps({"rank": 0}))
     with pytest.raises(CheckpointError, match="bad reranker config"):
         Reranker.load(tmp_path, minilm)
