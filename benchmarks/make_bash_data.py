@@ -7,6 +7,8 @@ Usage: python benchmarks/make_bash_data.py SHARED OUT
   occurs in the test split is dropped first, and so is any snippet equal to a test command.
 - bash_extra_pairs.jsonl: the decontaminated tldr and cheatsheet (description, command) pairs, one-line commands
   only: candidate extra fine-tuning data (benchmarks/train_bash_gpu.py measures whether it helps).
+- bash_extra_common.jsonl: those of them whose first utility is common (importers.common_utility_pairs: in 5 or more
+  BashSnippets commands, or in a train command): the shipped memory's extra pairs.
 """
 
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from cfusion.importers import (
     _norm_code,
+    common_utility_pairs,
     decontaminate,
     import_cheatsheets,
     import_codefusion,
@@ -49,6 +52,8 @@ for name, pairs in sources.items():
 lines.update(dict.fromkeys(p.code for p in train))
 (out / "bash_pretrain.txt").write_text("\n".join(lines) + "\n")
 write_jsonl(extra, out / "bash_extra_pairs.jsonl")
+common = common_utility_pairs(extra, snippets, [p.code for p in train])
+write_jsonl(common, out / "bash_extra_common.jsonl")
 print(f"{len(train)} train / {len(test)} test pairs; pre-training: {len(lines)} unique commands -> {out}")
-print(f"extra fine-tuning pairs (tldr + cheatsheets): {len(extra)}")
+print(f"extra fine-tuning pairs (tldr + cheatsheets): {len(extra)}; of common utilities: {len(common)}")
 print("kept after decontamination: " + ", ".join(f"{k} {v}" for k, v in report.items()))

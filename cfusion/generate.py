@@ -25,6 +25,7 @@ RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of si
 SAME_REQUEST = 0.95  # a known request at least this similar answers the new one as it stands
 RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softmax(score / RERANK_TEMPERATURE)
 RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS.md, "The reranker")
+EXTRA_PENALTY = 1.0  # an extra memory pair's reranker score counts this much less (RESULTS.md, "Everyday requests")
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
@@ -37,6 +38,7 @@ class Candidate:
     similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
     known: str | None = None  # that known request
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
+    extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
 
     @property
     def source(self) -> str:
@@ -51,16 +53,20 @@ class Candidate:
             out.update(similarity=round(self.similarity, 4), known=self.known)
         if self.rerank is not None:
             out["rerank"] = round(self.rerank, 4)
+        if self.extra:
+            out["extra"] = True
         return out
 
 
 def _weights(cands: list[Candidate]) -> list[float]:
     """Each candidate's weight in the consensus: its votes, RECALL_WEIGHT x its similarity and, for the candidates
-    the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's softmax over them."""
+    the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's softmax over them, where an extra pair's
+    score counts EXTRA_PENALTY less."""
     w = np.array([c.votes + RECALL_WEIGHT * (c.similarity or 0.0) for c in cands])
     scored = np.array([c.rerank is not None for c in cands])
     if scored.any():
-        r = np.array([c.rerank if c.rerank is not None else 0.0 for c in cands]) / RERANK_TEMPERATURE
+        r = np.array([c.rerank - EXTRA_PENALTY * c.extra if c.rerank is not None else 0.0 for c in cands])
+        r = r / RERANK_TEMPERATURE
         p = np.where(scored, np.exp(r - r[scored].max()), 0.0)
         w = w + RERANK_WEIGHT * p / p.sum()
     return w.tolist()
@@ -267,7 +273,9 @@ class Generator:
         self.check(lang, k, steps, recall)
         recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
-        recalled: list[dict[str, tuple[float, str]]] = [{} for _ in requests]  # code -> (similarity, known request)
+        recalled: list[dict[str, tuple[float, str, bool]]] = [
+            {} for _ in requests
+        ]  # code -> (similarity, known, extra)
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
@@ -275,13 +283,14 @@ class Generator:
             sims, near = self.memory.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
             for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
                 for sim, j in zip(ss, js):
-                    mine.setdefault(self.memory.codes[j], (sim, self.memory.requests[j]))  # the nearest per command
+                    m = self.memory  # the nearest pair per command
+                    mine.setdefault(m.codes[j], (sim, m.requests[j], m.extra[j]))
         with kernels.use(self.kernels):
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         reranked = None
         if self.reranker is not None and recall:  # queued behind the sampling: on a GPU its launches overlap it
             cfg = self.reranker.cfg
-            knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known) in mine.items()]
+            knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known, _) in mine.items()]
             owners = [r for r, mine in enumerate(recalled) for _ in mine]
             reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
         ids, scores = ids.cpu(), scores.float().cpu()
@@ -300,11 +309,11 @@ class Generator:
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            for code, (sim, known) in recalled[r].items():
+            for code, (sim, known, extra) in recalled[r].items():
                 c = found.get(code)
                 if c is None:
                     c = found[code] = Candidate(code, None, 0, valid(code))
-                c.similarity, c.known = sim, known
+                c.similarity, c.known, c.extra = sim, known, extra
                 if reranked is not None:
                     c.rerank = next(reranked)
             out.append(list(found.values()))

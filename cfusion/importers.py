@@ -433,6 +433,28 @@ def decontaminate(train: list[Pair], test: list[Pair]) -> tuple[list[Pair], dict
     return kept, {"kept": len(kept), "dropped_code": by_code, "dropped_nl": by_nl, "dropped": dropped}
 
 
+def _main_utility(cmd: str) -> str | None:
+    """The first utility a command runs, past wrappers: `sudo -u bob du -sh` is du."""
+    from cfusion.data import _BASH_WRAPPERS
+    from cfusion.metrics import bash_utilities
+
+    utils = bash_utilities(cmd)
+    return next((u for u in utils if u not in _BASH_WRAPPERS), utils[0] if utils else None)
+
+
+def common_utility_pairs(pairs: list[Pair], corpus: Iterable[str], known: Iterable[str], min_count: int = 5):
+    """The pairs whose main utility (past `sudo`, `xargs` ...) is common: it runs in at least `min_count` distinct
+    commands of `corpus` (a Bash corpus, one command each), or in a `known` command; and those that run none (shell
+    syntax alone: `[ -f file.txt ]`). tldr documents thousands of tools (`gdu`, `ffsend`, `openstack` ...); a
+    memory that recalls them all answers `show disk usage` with `gdu`."""
+    from cfusion.metrics import bash_utilities
+
+    counts = Counter(u for cmd in {c.strip() for c in corpus} for u in set(bash_utilities(cmd)))
+    common = {u for u, n in counts.items() if n >= min_count} | {u for cmd in known for u in bash_utilities(cmd)}
+    common.add(None)
+    return [p for p in pairs if _main_utility(p.code) in common]
+
+
 def write_jsonl(pairs: Iterable[Pair], path: Path) -> Path:
     """Write pairs as read_pairs reads them, atomically (a kill leaves no half file)."""
     path = Path(path)

@@ -8,7 +8,11 @@ ones (cfusion.generate). On the CodeFusion Bash test split the nearest known com
 Stored in the model folder:
 - `memory.safetensors`: the vectors in 4 bits per dimension (192 bytes a pair at width 384) with one scale per
   dimension; search quality is that of float32 within 0.1 point of template match;
-- `memory.json.gz`: the requests, codes and languages, in the same order.
+- `memory.json.gz`: the requests, codes and languages, in the same order, and which pairs are extra.
+
+Extra pairs (`build(..., extra=...)`) are recalled like the others, but the ranking trusts them less
+(cfusion.generate.EXTRA_PENALTY): the shipped Bash memory holds NL2Bash's pairs, and tldr-pages and cheatsheets
+pairs as extra ones, which answer everyday requests that NL2Bash does not cover.
 """
 
 from __future__ import annotations
@@ -70,22 +74,40 @@ def dequantize(codes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
 class Memory:
     """Known pairs and their unit vectors; `search` gives the nearest by cosine similarity."""
 
-    def __init__(self, requests: list[str], codes: list[str], langs: list[str], vectors: torch.Tensor):
-        if not (len(requests) == len(codes) == len(langs) == vectors.shape[0]):
-            raise ValueError("requests, codes, langs and vectors must have one row per pair")
-        self.requests, self.codes, self.langs, self.vectors = requests, codes, langs, vectors
+    def __init__(
+        self,
+        requests: list[str],
+        codes: list[str],
+        langs: list[str],
+        vectors: torch.Tensor,
+        extra: list[bool] | None = None,
+    ):
+        extra = [False] * len(codes) if extra is None else extra
+        if not (len(requests) == len(codes) == len(langs) == len(extra) == vectors.shape[0]):
+            raise ValueError("requests, codes, langs, extra and vectors must have one row per pair")
+        self.requests, self.codes, self.langs, self.vectors, self.extra = requests, codes, langs, vectors, extra
         self._masks: dict[str, torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self.codes)
 
     @classmethod
-    def build(cls, model, feat, pairs: list[Pair]) -> Memory:
-        """A memory of `pairs` (duplicates of a (request, code) pair kept once), vectors quantised as stored."""
-        pairs = list({(p.nl, p.code, p.lang): p for p in pairs}.values())
-        vectors = sentence_vectors(model, feat, [p.nl for p in pairs])
+    def build(cls, model, feat, pairs: list[Pair], extra: list[Pair] = ()) -> Memory:
+        """A memory of `pairs`, then the `extra` pairs (a (request, code) pair is kept once, as a main pair if it is
+        one), vectors quantised as stored."""
+        kept = dict.fromkeys((p.nl, p.code, p.lang) for p in pairs)
+        main = len(kept)
+        kept.update(dict.fromkeys((p.nl, p.code, p.lang) for p in extra))
+        keys = list(kept)
+        vectors = sentence_vectors(model, feat, [nl for nl, _, _ in keys])
         vectors = dequantize(*quantize(vectors))  # what search will see after save and load
-        return cls([p.nl for p in pairs], [p.code for p in pairs], [p.lang for p in pairs], vectors)
+        return cls(*(list(x) for x in zip(*keys)), vectors, [i >= main for i in range(len(keys))])
+
+    def main(self) -> Memory:
+        """The main pairs alone (what the reranker learns from), in their order."""
+        rows = [i for i, x in enumerate(self.extra) if not x]
+        requests, codes, langs = ([xs[i] for i in rows] for xs in (self.requests, self.codes, self.langs))
+        return Memory(requests, codes, langs, self.vectors[rows])
 
     def search(self, queries: torch.Tensor, r: int, lang: str) -> tuple[torch.Tensor, torch.Tensor]:
         """The r nearest pairs of `lang` to each unit query vector: similarities and indices, (B, r') each, best
@@ -99,7 +121,8 @@ class Memory:
     def save(self, folder: Path) -> None:
         codes, scale = quantize(self.vectors)
         save_tensors({"codes": codes, "scale": scale}, folder, NAME)
-        text = json.dumps({"requests": self.requests, "codes": self.codes, "langs": self.langs}, ensure_ascii=False)
+        pairs = {"requests": self.requests, "codes": self.codes, "langs": self.langs, "extra": self.extra}
+        text = json.dumps(pairs, ensure_ascii=False)
         write_bytes_atomic(Path(folder) / f"{NAME}.json.gz", gzip.compress(text.encode(), mtime=0))
 
     @classmethod
@@ -113,11 +136,12 @@ class Memory:
         try:
             pairs = json.loads(gzip.decompress(path.read_bytes()))
             requests, codes, langs = pairs["requests"], pairs["codes"], pairs["langs"]
+            extra = [bool(x) for x in pairs.get("extra", [False] * len(codes))]  # no "extra": an older file
         except FileNotFoundError:
             raise CheckpointError(f"memory vectors without their pairs: {path} is missing") from None
         except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"corrupt memory file {path}: {e}") from None
         rows = t["codes"].shape[0] if "codes" in t and "scale" in t else -1
-        if not rows == len(codes) == len(requests) == len(langs):
+        if not rows == len(codes) == len(requests) == len(langs) == len(extra):
             raise CheckpointError(f"memory vectors and pairs disagree in {folder}")
-        return cls(requests, codes, langs, dequantize(t["codes"], t["scale"]))
+        return cls(requests, codes, langs, dequantize(t["codes"], t["scale"]), extra)

@@ -239,6 +239,11 @@ def bash_template_tokens(cmd: str) -> list[str]:
     return [text for kind, text, _ in _analyse(cmd).items if kind != "arg"]
 
 
+def bash_utilities(cmd: str) -> list[str]:
+    """The utilities a command runs, in order, without their paths (`/usr/bin/find` is find); never raises."""
+    return [text.rsplit("/", 1)[-1] for kind, text, _ in _analyse(cmd).items if kind == "util"]
+
+
 def _split_flag(utility: str, flag: str) -> list[str]:
     """One-letter flags bundled in one word (`-xzvf` is -x -z -v -f), as bashlint reads them for NLC2CMD."""
     if flag.startswith("--") or len(flag) <= 2:

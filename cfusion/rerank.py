@@ -243,7 +243,8 @@ def train_reranker(
     seed: int = 0,
     log: Callable[[int, dict], None] | None = None,
 ) -> tuple[Reranker, dict]:
-    """Train a reranker on `memory` leave-one-out (see the module docstring), on minilm's device. A `holdout` share
+    """Train a reranker on `memory`'s main pairs leave-one-out (see the module docstring; extra pairs are left out:
+    with them it ranked worse, benchmarks/RESULTS.md), on minilm's device. A `holdout` share
     of the known requests is kept out of training; the report gives template match @1 there, by the reranker and by
     similarity alone. exact: a bonus on top of the template match for a command equal to the request's own, so that
     arguments count too."""
@@ -253,6 +254,7 @@ def train_reranker(
     cfg = cfg or RerankConfig(width=minilm.width)
     torch.manual_seed(seed)
     rng = random.Random(seed)
+    memory = memory.main()
     lists = leave_one_out_lists(memory, neighbours, exact)
     order = list(range(len(memory)))
     rng.shuffle(order)
@@ -313,7 +315,12 @@ def train_reranker(
             if val and (step % 500 == 0 or step == steps):
                 rec.update(evaluate())
             log(step, rec)
-    report = {"steps": steps, "first_loss": losses[0], "last_loss": sum(losses[-50:]) / len(losses[-50:])}
+    report = {
+        "steps": steps,
+        "known": len(memory),
+        "first_loss": losses[0],
+        "last_loss": sum(losses[-50:]) / len(losses[-50:]),
+    }
     if val:
         report.update(evaluate())
     report["seconds"] = time.time() - t0

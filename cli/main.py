@@ -454,10 +454,12 @@ def data_snippets(
 def data_memory(
     pairs: list[Path] = typer.Argument(..., help="JSONL pairs to remember; several files add up."),
     model: Path = typer.Option(..., "--model", "-m", help="Model folder; memory.* is written into it."),
+    extra: list[Path] = typer.Option([], "--extra", help="JSONL pairs trusted less by the ranking; repeatable."),
 ):
     """Give a model a memory of known pairs, recalled by `gen` and `eval` beside the sampled candidates.
 
-    Example: cfusion data memory bash_train.jsonl --model runs/bash/model
+    Extra pairs are recalled too, but their reranker scores count less, so they answer where the main pairs do not.
+    Example: cfusion data memory bash_train.jsonl --extra bash_extra_common.jsonl --model runs/bash/model
     """
     from cfusion.bundle import load_model, resolve
     from cfusion.data import read_pairs
@@ -467,12 +469,33 @@ def data_memory(
     folder = resolve(model)
     net, tok, folder = load_model(folder, "cpu")
     known = [p for path in pairs for p in read_pairs(path)]
-    other = sorted({p.lang for p in known} - set(net.cfg.max_code_len))
+    more = [p for path in extra for p in read_pairs(path)]
+    other = sorted({p.lang for p in known + more} - set(net.cfg.max_code_len))
     if other:
         raise UsageError(f"the model does not generate {', '.join(other)}, but the pairs include it")
-    mem = Memory.build(net, Featurizer(net.cfg, tok), known)
+    mem = Memory.build(net, Featurizer(net.cfg, tok), known, more)
     mem.save(folder)
-    _stderr().print(f"{len(mem)} known pairs -> {folder}/memory.*")
+    _stderr().print(f"{len(mem)} known pairs ({sum(mem.extra)} extra) -> {folder}/memory.*")
+    print(folder)
+
+
+@data_app.command("quantize")
+def data_quantize(model: Path = typer.Option(..., "--model", "-m", help="Model folder, rewritten in place.")):
+    """Store a model's weight matrices in 8 bits (one scale per row): half the size of fp16. `gen`, `eval` and
+    `bench` load either form. Example: cfusion data quantize --model runs/bash/model
+    """
+    import torch
+
+    from cfusion.bundle import load_model, model_state, quantize_state
+    from cfusion.checkpoint import load_tensors, save_tensors
+
+    net, _, folder = load_model(model, "cpu")
+    if any(v.dtype == torch.int8 for v in load_tensors(folder, "model").values()):
+        raise UsageError(f"{folder} is already quantised")
+    before = sum(p.stat().st_size for p in folder.glob("model*.safetensors"))
+    save_tensors(quantize_state(model_state(net)), folder, "model")
+    after = sum(p.stat().st_size for p in folder.glob("model*.safetensors"))
+    _stderr().print(f"weights {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB in {folder}")
     print(folder)
 
 

@@ -12,6 +12,7 @@ import pytest
 from cfusion.data import Pair, read_pairs
 from cfusion.errors import DataError
 from cfusion.importers import (
+    common_utility_pairs,
     decontaminate,
     extract_python_snippets,
     fill_tldr_command,
@@ -306,3 +307,18 @@ def test_write_jsonl_round_trip(tmp_path):
     assert read_pairs(path) == pairs
     assert json.loads(path.read_text().splitlines()[1]) == {"nl": "café", "code": "print('é')", "lang": "python"}
     assert [p.name for p in path.parent.iterdir()] == ["pairs.jsonl"]
+
+
+def test_common_utility_pairs_keep_what_a_bash_corpus_or_the_known_commands_use():
+    pairs = [
+        Pair("show disk usage", "gdu /", "bash"),
+        Pair("disk usage of a folder", "du -sh dir", "bash"),
+        Pair("list files", "/bin/ls -l", "bash"),
+        Pair("print the date", "sudo date", "bash"),
+        Pair("is it a file", "[ -f a.txt ]", "bash"),
+    ]
+    corpus = ["du -sh .", "du -a | sort", "sudo du x", "  ", "ls | du", "du -h", "du -h "]  # the last two: one
+    kept = common_utility_pairs(pairs, corpus, known=["cat a | date"], min_count=5)
+    assert [p.code for p in kept] == ["du -sh dir", "sudo date", "[ -f a.txt ]"]  # du in 5; date in a known one
+    kept = common_utility_pairs(pairs, corpus, [], min_count=1)
+    assert [p.code for p in kept] == ["du -sh dir", "/bin/ls -l", "[ -f a.txt ]"]  # sudo is a wrapper: date runs

@@ -63,6 +63,18 @@ def test_memory_files_round_trip_and_fail_clearly(tmp_path):
         Memory.load(tmp_path)
 
 
+def test_extra_flags_round_trip_and_an_older_file_has_none(tmp_path):
+    v = unit(4, 12)
+    Memory(list("abcd"), ["ls", "du", "df", "ps"], ["bash"] * 4, v, [False, True, False, True]).save(tmp_path)
+    assert Memory.load(tmp_path).extra == [False, True, False, True]
+    pairs = json.loads(gzip.decompress((tmp_path / "memory.json.gz").read_bytes()))
+    del pairs["extra"]  # written before extra pairs existed
+    (tmp_path / "memory.json.gz").write_bytes(gzip.compress(json.dumps(pairs).encode()))
+    assert Memory.load(tmp_path).extra == [False] * 4
+    with pytest.raises(ValueError, match="one row per pair"):
+        Memory(list("ab"), ["ls", "du"], ["bash"] * 2, unit(2, 12), [True])
+
+
 @pytest.fixture(scope="module")
 def minilm_model(tiny_run, tmp_path_factory):
     """An untrained tiny denoiser over the real MiniLM encoder: recall needs only the encoder."""
@@ -95,6 +107,23 @@ def test_gen_recalls_known_pairs_through_the_cli(minilm_model, tiny_run, tmp_pat
 
     proc = cfusion("gen", p["nl"], "--model", str(minilm_model), "--recall", "65")
     assert proc.returncode == 2 and "--recall must be in 0..64" in proc.stderr
+
+
+def test_extra_pairs_are_marked_and_a_pair_given_twice_is_a_main_one(minilm_model, tiny_run, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(minilm_model, tmp_path / "model")
+    main, more = tiny_run[1][:4], tiny_run[1][3:7]  # pair 3 in both
+    known = write_jsonl(tmp_path / "main.jsonl", main)
+    extra = write_jsonl(tmp_path / "extra.jsonl", more)
+    proc = cfusion("data", "memory", str(known), "--extra", str(extra), "--model", str(folder), check=True)
+    assert "7 known pairs (3 extra)" in proc.stderr
+    mem = Memory.load(folder)
+    flags = dict(zip(mem.requests, mem.extra))
+    assert [flags[p["nl"]] for p in tiny_run[1][:7]] == [False] * 4 + [True] * 3
+    out = json.loads(cfusion("gen", more[2]["nl"], "--model", str(folder), "--json", check=True).stdout)
+    top = out["candidates"][0]  # the same request, known as an extra pair, still answers as it stands
+    assert top["code"] == more[2]["code"] and top["extra"] is True
 
 
 def test_a_memory_needs_the_minilm_encoder_and_the_models_language(tiny_run, minilm_model, tmp_path):

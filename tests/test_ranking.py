@@ -82,3 +82,18 @@ def test_the_reranker_weighs_in_the_consensus():
     assert voted[0].rerank is None and rank_candidates(voted, "bash")[0].code == "ls -la /tmp"
     sure = [recalled("du -sh /tmp", 0.96, rerank=-2.0), recalled("ls -la /tmp", 0.78, rerank=1.0)]
     assert rank_candidates(sure, "bash")[0].code == "du -sh /tmp"  # a known request stands (>= 0.95)
+
+
+def test_an_extra_pair_answers_only_where_the_main_pairs_score_far_below_it():
+    from cfusion.generate import EXTRA_PENALTY
+
+    def recalled(code, rerank, extra=False):
+        return Candidate(code, None, 0, True, similarity=0.7, known="k", rerank=rerank, extra=extra)
+
+    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY - 0.5, extra=True)]
+    assert rank_candidates(close, "bash")[0].code == "du -sh /tmp"  # would win as a main pair
+    plain = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY - 0.5)]
+    assert rank_candidates(plain, "bash")[0].code == "ls -la /tmp"
+    far = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY + 2.0, extra=True)]
+    assert rank_candidates(far, "bash")[0].code == "ls -la /tmp"
+    assert far[1].to_json()["extra"] is True and "extra" not in far[0].to_json()

@@ -160,6 +160,17 @@ def test_an_equal_command_earns_the_exact_bonus(folder):
     assert ids.count(102) == 3 and types.count(1) == len(ids) - types.count(0)  # [SEP] splits request from command
 
 
+def test_the_reranker_learns_from_the_main_pairs_alone(folder):
+    net, tok, _ = load_model(folder)
+    extra = [Pair(f"please {p['nl']} now", f"{p['code']} -v", "bash") for p in PAIRS[:5]] + [Pair(**PAIRS[0])]
+    mem = Memory.build(net, Featurizer(net.cfg, tok), [Pair(**p) for p in PAIRS], extra)
+    assert mem.extra == [False] * len(PAIRS) + [True] * 5  # main pairs first; one given twice stays a main one
+    main = mem.main()
+    assert main.requests == [p["nl"] for p in PAIRS] and torch.equal(main.vectors, mem.vectors[: len(PAIRS)])
+    _, report = train_reranker(net.minilm, mem, RerankConfig(rank=2, max_len=32), steps=2, batch=4, neighbours=4)
+    assert report["known"] == len(PAIRS)
+
+
 def test_reranker_files_round_trip_and_fail_clearly(tmp_path, minilm):
     cfg = RerankConfig(rank=2, max_len=16)
     net = randomised(Reranker(cfg, minilm), 3)

@@ -52,6 +52,16 @@ def test_the_right_utility_is_among_the_candidates(shipped):
     assert shipped.generate(["print the current date"], "bash", k=5)[0][0].code.split()[0] == "date"
 
 
+@pytest.mark.parametrize(
+    "request_,utility",
+    [("show free memory", "free"), ("list all running docker containers", "docker")],
+)
+def test_everyday_requests_are_answered_from_the_extra_pairs(shipped, request_, utility):
+    """NL2Bash has no pair for these; tldr-pages does, and its pair answers."""
+    top = shipped.generate([request_], "bash", k=5)[0][0]
+    assert top.extra and top.valid and top.code.split()[0] == utility, top
+
+
 def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data):
     """Template match @1 on 40 CodeFusion Bash test requests (every 60th): recall must add at least 5 points. On
     every 5th request it adds 18 (RESULTS.md); a memory that stopped matching its vectors would lose them."""
@@ -75,10 +85,21 @@ def test_gen_uses_the_shipped_model_without_model_flag():
 
 
 def test_the_shipped_memory_is_nl2bash_outside_the_test_split(shared_data):
-    """The memory ships NL2Bash's MIT-licensed pairs: lines 1 to 10,085 of all.nl / all.cm, which are the CodeFusion
-    Bash train split; none of the 2,522 test lines after them."""
+    """The memory's main pairs are NL2Bash's MIT-licensed lines 1 to 10,085 of all.nl / all.cm, which are the
+    CodeFusion Bash train split; none of the 2,522 test lines after them. Its extra pairs are tldr-pages (CC BY 4.0)
+    and cheatsheets (CC0) pairs, none of whose commands or descriptions occurs in the test split."""
+    from cfusion.importers import _norm_code, _norm_nl, import_cheatsheets, import_codefusion, import_tldr
+
     mem = Memory.load(WEIGHTS)
     nl = [x.strip() for x in (shared_data / "nl2bash" / "all.nl").read_text().splitlines()]
     cm = [x.strip() for x in (shared_data / "nl2bash" / "all.cm").read_text().splitlines()]
-    assert len(mem) == 10085 and set(mem.langs) == {"bash"}
-    assert list(zip(mem.requests, mem.codes)) == list(zip(nl[:10085], cm[:10085]))
+    main = mem.main()
+    assert len(main) == 10085 and set(mem.langs) == {"bash"}
+    assert list(zip(main.requests, main.codes)) == list(zip(nl[:10085], cm[:10085]))
+    extra = {(r, c) for r, c, x in zip(mem.requests, mem.codes, mem.extra) if x}
+    assert len(extra) == sum(mem.extra) > 5000
+    sources = import_tldr(shared_data / "tldr" / "pages") + import_cheatsheets(shared_data / "cheatsheets")
+    assert extra <= {(p.nl, p.code) for p in sources}
+    test = import_codefusion(shared_data / "codefusion" / "BashBenchmarks.json", "test")
+    assert not {_norm_code(c) for _, c in extra} & {_norm_code(p.code) for p in test}
+    assert not {_norm_nl(r) for r, _ in extra} & {_norm_nl(p.nl) for p in test}
