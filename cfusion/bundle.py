@@ -48,6 +48,9 @@ def dequantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             if name not in out or out[name].dtype != torch.int8 or out[name].shape[0] != state[k].shape[0]:
                 raise CheckpointError(f"quantised weight {name} does not match its scales")
             out[name] = out[name].float() * state[k].float()[:, None]
+    lost = sorted(k for k, v in out.items() if v.dtype == torch.int8)
+    if lost:
+        raise CheckpointError(f"quantised weight {lost[0]} has no scales")
     return out
 
 

@@ -273,17 +273,16 @@ class Generator:
         self.check(lang, k, steps, recall)
         recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
-        recalled: list[dict[str, tuple[float, str, bool]]] = [
-            {} for _ in requests
-        ]  # code -> (similarity, known, extra)
+        # Per request: code -> (similarity, known request, from an extra pair), the nearest known pair per command.
+        recalled: list[dict[str, tuple[float, str, bool]]] = [{} for _ in requests]
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
         if recall:
-            sims, near = self.memory.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
+            m = self.memory
+            sims, near = m.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
             for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
                 for sim, j in zip(ss, js):
-                    m = self.memory  # the nearest pair per command
                     mine.setdefault(m.codes[j], (sim, m.requests[j], m.extra[j]))
         with kernels.use(self.kernels):
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)

@@ -101,7 +101,8 @@ class Memory:
         keys = list(kept)
         vectors = sentence_vectors(model, feat, [nl for nl, _, _ in keys])
         vectors = dequantize(*quantize(vectors))  # what search will see after save and load
-        return cls(*(list(x) for x in zip(*keys)), vectors, [i >= main for i in range(len(keys))])
+        requests, codes, langs = ([key[i] for key in keys] for i in range(3))
+        return cls(requests, codes, langs, vectors, [i >= main for i in range(len(keys))])
 
     def main(self) -> Memory:
         """The main pairs alone (what the reranker learns from), in their order."""

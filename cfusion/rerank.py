@@ -244,7 +244,7 @@ def train_reranker(
     log: Callable[[int, dict], None] | None = None,
 ) -> tuple[Reranker, dict]:
     """Train a reranker on `memory`'s main pairs leave-one-out (see the module docstring; extra pairs are left out:
-    with them it ranked worse, benchmarks/RESULTS.md), on minilm's device. A `holdout` share
+    with them it ranked no better, benchmarks/RESULTS.md), on minilm's device. A `holdout` share
     of the known requests is kept out of training; the report gives template match @1 there, by the reranker and by
     similarity alone. exact: a bonus on top of the template match for a command equal to the request's own, so that
     arguments count too."""

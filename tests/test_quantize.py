@@ -36,6 +36,8 @@ def test_mismatched_scales_are_refused():
         dequantize_state(q)
     with pytest.raises(CheckpointError, match="does not match its scales"):
         dequantize_state({"v@scale": torch.ones(2)})
+    with pytest.raises(CheckpointError, match="w has no scales"):
+        dequantize_state({"w": q["w"]})
 
 
 def test_a_quantised_folder_is_smaller_and_still_answers(tiny_run, tmp_path):
