@@ -7,8 +7,9 @@ Usage: python benchmarks/make_bash_data.py SHARED OUT
   occurs in the test split is dropped first, and so is any snippet equal to a test command.
 - bash_extra_pairs.jsonl: the decontaminated tldr and cheatsheet (description, command) pairs, one-line commands
   only: candidate extra fine-tuning data (benchmarks/train_bash_gpu.py measures whether it helps).
-- bash_extra_common.jsonl: those of them whose first utility is common (importers.common_utility_pairs: in 5 or more
-  BashSnippets commands, or in a train command): the shipped memory's extra pairs.
+- bash_extra_common.jsonl: those of them whose main utility (past sudo, xargs ...) is common, and those of shell
+  syntax alone (importers.common_utility_pairs: in 5 or more BashSnippets commands, or in a train command): the
+  shipped memory's extra pairs.
 """
 
 import sys

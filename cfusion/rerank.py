@@ -4,11 +4,11 @@ adapters.
 Recall compares sentence vectors computed apart, so "delete empty directories" and "delete empty files" look alike.
 The reranker reads the new request beside a recalled pair, token against token ([CLS] new [SEP] known [SEP] command
 [SEP]), and gives one score: how well the known request's command answers the new request. It is trained on the
-model's own memory, leave-one-out: each known request ranks its nearest *other* known requests, with the template
-match of their commands to its own command as the soft target, plus a bonus of 1 when the command equals its own
-(arguments included), by a listwise softmax loss. On the CodeFusion Bash test split it lifts template match @1 by
-3.7 points over the consensus without it, and reading the command with the bonus lifts exact match @1 from 11.1
-to 13.2 (benchmarks/RESULTS.md).
+main pairs of the model's own memory (not its extra pairs), leave-one-out: each known request ranks its nearest
+*other* known requests, with the template match of their commands to its own command as the soft target, plus a
+bonus of 1 when the command equals its own (arguments included), by a listwise softmax loss. On the CodeFusion Bash
+test split it lifts template match @1 by 3.7 points over the consensus without it, and reading the command with the
+bonus lifts exact match @1 from 11.1 to 13.2 (benchmarks/RESULTS.md).
 
 MiniLM itself stays frozen and is not stored again: each of its linear layers gains a trainable low-rank update
 (W + alpha / r * B A, LoRA), and a linear head reads the [CLS] state. The adapters and the head are saved in the

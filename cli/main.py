@@ -490,6 +490,8 @@ def data_quantize(model: Path = typer.Option(..., "--model", "-m", help="Model f
     from cfusion.checkpoint import load_tensors, save_tensors
 
     net, _, folder = load_model(model, "cpu")
+    if any(folder.glob("train_state*")):  # training resumes from float weights
+        raise UsageError(f"{folder} is a training checkpoint", hint="quantize the run's exported folder, RUN/model")
     if any(v.dtype == torch.int8 for v in load_tensors(folder, "model").values()):
         raise UsageError(f"{folder} is already quantised")
     before = sum(p.stat().st_size for p in folder.glob("model*.safetensors"))

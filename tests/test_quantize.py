@@ -43,7 +43,7 @@ def test_mismatched_scales_are_refused():
 def test_a_quantised_folder_is_smaller_and_still_answers(tiny_run, tmp_path):
     run, pairs = tiny_run
     net, tok, src = load_model(run)
-    folder = shutil.copytree(src, tmp_path / "model")
+    folder = shutil.copytree(src, tmp_path / "model", ignore=shutil.ignore_patterns("train_state*"))  # a model folder
     save_tensors({k: v.half() for k, v in model_state(net).items()}, folder, "model")  # as the shipped one is
     size = sum(p.stat().st_size for p in folder.glob("model*.safetensors"))
     proc = cfusion("data", "quantize", "--model", str(folder), check=True)
@@ -61,3 +61,5 @@ def test_a_quantised_folder_is_smaller_and_still_answers(tiny_run, tmp_path):
 
     again = cfusion("data", "quantize", "--model", str(folder))
     assert again.returncode == 2 and "already quantised" in again.stderr and "Traceback" not in again.stderr
+    ckpt = cfusion("data", "quantize", "--model", str(run))  # its latest checkpoint: resuming needs float weights
+    assert ckpt.returncode == 2 and "is a training checkpoint" in ckpt.stderr and "Traceback" not in ckpt.stderr
