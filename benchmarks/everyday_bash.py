@@ -1,8 +1,10 @@
 """Everyday Bash requests outside the benchmark: does the top answer run an expected utility?
 
-Two hand-written sets: EARLIER (20 requests, used since 2026-11-26 to choose between rerankers) and LATER (40
-requests, written on 2026-11-26 before the experiments on extra memory pairs, and used to choose EXTRA_PENALTY). A hit
-is a top answer whose first word is one of the expected utilities; arguments are not checked. Runs on the CPU.
+Three hand-written sets: EARLIER (20 requests, used since 2026-11-26 to choose between rerankers), LATER (40
+requests, written on 2026-11-26 before the experiments on extra memory pairs, and used to choose EXTRA_PENALTY) and
+LITERALS (40 requests that name files, paths, numbers or words, written on 2026-11-26 before carrying a request's
+literals into recalled commands was built). A hit is a top answer whose first word is one of the expected utilities
+and, for LITERALS, that contains each expected literal; arguments are not checked otherwise. Runs on the CPU.
 
     python benchmarks/everyday_bash.py [MODEL_FOLDER ...] [-v]     # default: the shipped model
 """
@@ -83,6 +85,55 @@ LATER = [
     ("list users currently logged in", {"who", "w", "users"}),
 ]
 
+LITERALS = [
+    ("show the first 20 lines of data.csv", {"head"}, ["20", "data.csv"]),
+    ("count the lines in report.txt", {"wc", "cat"}, ["report.txt"]),
+    ("make deploy.sh executable", {"chmod"}, ["deploy.sh"]),
+    ("rename draft.txt to final.txt", {"mv"}, ["draft.txt", "final.txt"]),
+    ("copy config.yaml to /etc/myapp", {"cp"}, ["config.yaml", "/etc/myapp"]),
+    ("delete the file old.log", {"rm"}, ["old.log"]),
+    ("show the last 100 lines of server.log", {"tail"}, ["100", "server.log"]),
+    ("search for the word timeout in app.log", {"grep"}, ["timeout", "app.log"]),
+    ("find all files named README.md under /home", {"find"}, ["README.md", "/home"]),
+    ("find files modified in the last 3 days", {"find"}, ["3"]),
+    ("create a directory called projects", {"mkdir"}, ["projects"]),
+    ("change the permissions of secret.key to 600", {"chmod"}, ["600", "secret.key"]),
+    ("show disk usage of /var/log", {"du"}, ["/var/log"]),
+    ("kill the process with pid 4242", {"kill"}, ["4242"]),
+    ("extract backup.tar.gz", {"tar"}, ["backup.tar.gz"]),
+    ("compress the directory docs into docs.tar.gz", {"tar"}, ["docs", "docs.tar.gz"]),
+    ("sort the lines of names.txt", {"sort"}, ["names.txt"]),
+    ("print the contents of notes.txt", {"cat", "less", "more"}, ["notes.txt"]),
+    ("count the words in essay.txt", {"wc", "cat"}, ["essay.txt"]),
+    ("find all .log files under /var", {"find"}, [".log", "/var"]),
+    ("delete all files with the extension .bak in the current directory", {"find", "rm"}, [".bak"]),
+    ("show the differences between old.conf and new.conf", {"diff"}, ["old.conf", "new.conf"]),
+    ("change the owner of data.db to bob", {"chown"}, ["data.db", "bob"]),
+    ("create a symbolic link named current pointing to /opt/app-2.1", {"ln"}, ["current", "/opt/app-2.1"]),
+    ("download the file at https://example.org/data.json", {"wget", "curl"}, ["https://example.org/data.json"]),
+    ("replace all occurrences of http with https in links.txt", {"sed"}, ["https", "links.txt"]),
+    ("find files larger than 50M in /srv", {"find"}, ["50", "/srv"]),
+    ("list the contents of /etc", {"ls"}, ["/etc"]),
+    ("go to the directory /usr/local/bin", {"cd"}, ["/usr/local/bin"]),
+    ("print lines 5 to 10 of input.txt", {"sed", "head", "awk", "tail"}, ["input.txt"]),
+    ("remove the empty directory tmpdir", {"rmdir", "rm"}, ["tmpdir"]),
+    ("show the md5 checksum of image.iso", {"md5sum", "md5"}, ["image.iso"]),
+    ("wait 30 seconds", {"sleep"}, ["30"]),
+    ("print hello world", {"echo", "printf"}, ["hello world"]),
+    ("count the files in /tmp", {"ls", "find"}, ["/tmp"]),
+    ("print the first column of data.tsv", {"cut", "awk"}, ["data.tsv"]),
+    ("find all python files under src", {"find"}, ["src"]),
+    ("show the size of movie.mp4", {"du", "ls", "stat"}, ["movie.mp4"]),
+    ("append the line done to log.txt", {"echo"}, ["log.txt"]),
+    ("copy all .jpg files from /media/camera to ~/pictures", {"cp", "find"}, ["/media/camera", "~/pictures"]),
+]
+
+
+def hit(answer: str, utilities: set[str], literals: list[str] = ()) -> bool:
+    """The answer's first word is an expected utility and it contains every expected literal (case-insensitive)."""
+    words = answer.split()
+    return bool(words) and words[0] in utilities and all(x.lower() in answer.lower() for x in literals)
+
 
 def main(folders: list[str], verbose: bool) -> None:
     torch.set_grad_enabled(False)
@@ -91,13 +142,18 @@ def main(folders: list[str], verbose: bool) -> None:
         memory = Memory.load(folder)
         reranker = Reranker.load(folder, net.minilm) if memory is not None else None
         gen = Generator(net, tok, memory=memory, reranker=reranker)
-        for name, requests in (("earlier 20", EARLIER), ("later 40", LATER)):
-            answers = gen.generate([r for r, _ in requests], "bash", k=5)
-            hits = [bool(a) and a[0].code.split()[0] in want for a, (_, want) in zip(answers, requests)]
-            print(f"{folder} | {name} | {sum(hits)} / {len(requests)}", flush=True)
+        for name, requests in (("earlier 20", EARLIER), ("later 40", LATER), ("literals 40", LITERALS)):
+            answers = gen.generate([r for r, *_ in requests], "bash", k=5)
+            tops = [a[0].code if a else "" for a in answers]
+            hits = [hit(top, *want) for top, (_, *want) in zip(tops, requests)]
+            line = f"{folder} | {name} | {sum(hits)} / {len(requests)}"
+            if name.startswith("literals"):
+                utility = sum(hit(top, want) for top, (_, want, _) in zip(tops, requests))
+                line += f" (expected utility alone: {utility})"
+            print(line, flush=True)
             if verbose:
-                for a, (r, _), hit in zip(answers, requests, hits):
-                    print(f"    {'ok ' if hit else 'BAD'} {r} -> {a[0].code if a else None}")
+                for top, (r, *_), ok in zip(tops, requests, hits):
+                    print(f"    {'ok ' if ok else 'BAD'} {r} -> {top}")
 
 
 if __name__ == "__main__":

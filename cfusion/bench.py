@@ -215,15 +215,16 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
 REQUEST = "find all txt files under the current directory and delete them"
 
 
-def latency(gen, k: int, steps: int, reps: int) -> dict:
-    """p50/p95 wall milliseconds of one request (host to host: tokenising, encoding, denoising, decoding)."""
-    gen.generate([REQUEST], "bash", k=k, steps=steps)  # warm-up: Triton compiles, the CUDA graph is captured
+def latency(gen, k: int, steps: int, reps: int, requests: tuple[str, ...] = (REQUEST,), **options) -> dict:
+    """p50/p95 wall milliseconds of one request (host to host: tokenising, encoding, denoising, decoding, ranking),
+    taking the requests in turn; options go to Generator.generate."""
+    gen.generate(requests[:1], "bash", k=k, steps=steps, **options)  # warm-up: Triton compiles, graphs are captured
     times = []
     for i in range(reps):
         if gen.device.type == "cuda":
             torch.cuda.synchronize()
         t = time.perf_counter()
-        gen.generate([REQUEST], "bash", k=k, steps=steps, seed=i)
+        gen.generate([requests[i % len(requests)]], "bash", k=k, steps=steps, seed=i, **options)
         times.append(1000 * (time.perf_counter() - t))
     times.sort()
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))]

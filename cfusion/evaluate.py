@@ -23,6 +23,7 @@ def evaluate(
     progress: Callable[[int], None] | None = None,
     clamp: bool = True,
     recall: int = 0,
+    literals: bool = True,
 ) -> tuple[list[dict], dict]:
     """Generates k candidates per request in batches, then scores them against each request's references."""
     from cfusion.metrics import score_topk
@@ -31,7 +32,9 @@ def evaluate(
     t0 = time.perf_counter()
     for i in range(0, len(pairs), batch_size):
         chunk = pairs[i : i + batch_size]
-        answers = gen.generate([p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i, clamp=clamp, recall=recall)
+        answers = gen.generate(
+            [p.nl for p in chunk], lang, k=k, steps=steps, seed=seed + i, clamp=clamp, recall=recall, literals=literals
+        )
         for p, cands in zip(chunk, answers):
             predictions.append(
                 {
@@ -55,6 +58,7 @@ def evaluate(
         "seed": seed,
         "clamp": clamp,
         "recall": recall if gen.memory is not None else 0,
+        "literals": literals,
         "seconds": round(seconds, 1),
         "ms_per_request": round(1000 * seconds / max(1, len(pairs)), 1),
     }

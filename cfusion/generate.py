@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cfusion.adapt import adapt
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
 from cfusion.memory import Memory, mean_pool
-from cfusion.metrics import VALIDATORS, template_cosines
+from cfusion.metrics import VALIDATORS, bash_valid, template_cosines
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.rerank import Reranker, known_side, pair_batch, score_pairs
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
@@ -39,6 +41,7 @@ class Candidate:
     known: str | None = None  # that known request
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
     extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
+    adapted_from: str | None = None  # the recalled command before the request's literals were carried in (adapt)
 
     @property
     def source(self) -> str:
@@ -55,6 +58,8 @@ class Candidate:
             out["rerank"] = round(self.rerank, 4)
         if self.extra:
             out["extra"] = True
+        if self.adapted_from is not None:
+            out["adapted_from"] = self.adapted_from
         return out
 
 
@@ -93,6 +98,25 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     else:
         return order
     return [best] + [c for c in order if c is not best]
+
+
+def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candidate]:
+    """The first k distinct commands of ranked candidates, the request's literals carried into the recalled ones
+    (cfusion.adapt; `adapted_from` keeps the command as known). Adapting after ranking leaves the ranking as it was:
+    an adapted command keeps its template (but for a `-10` flag) and its validity, which are all the ranking reads,
+    and only the few commands shown are adapted."""
+    out, seen = [], set()
+    for c in ranked:
+        if c.known is not None:
+            code = adapt(c.code, c.known, request)
+            if code != c.code:
+                c = dataclasses.replace(c, code=code, adapted_from=c.code, valid=bash_valid(code))
+        if c.code not in seen:
+            seen.add(c.code)
+            out.append(c)
+            if len(out) == k:
+                break
+    return out
 
 
 def capture(fn, dev: torch.device) -> tuple[torch.cuda.CUDAGraph, object]:
@@ -265,9 +289,11 @@ class Generator:
         eta: float = 0.0,
         clamp: bool = True,
         recall: int = DEFAULT_RECALL,
+        literals: bool = True,
     ) -> list[list[Candidate]]:
         """The k best of k samples per request and, when the model has a memory, the `recall` nearest known pairs;
-        deduplicated and ranked by rank_candidates."""
+        deduplicated and ranked by rank_candidates, then the request's literals carried into the recalled Bash
+        commands shown (cfusion.adapt) unless `literals` is off."""
         from cfusion import kernels
 
         self.check(lang, k, steps, recall)
@@ -315,8 +341,9 @@ class Generator:
                 c.similarity, c.known, c.extra = sim, known, extra
                 if reranked is not None:
                     c.rerank = next(reranked)
-            out.append(list(found.values()))
-        return [rank_candidates(cs, lang)[:k] for cs in out]
+            ranked = rank_candidates(list(found.values()), lang)
+            out.append(_with_literals(ranked, requests[r], k) if literals and lang == "bash" else ranked[:k])
+        return out
 
     def _minilm(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """MiniLM's states of the requests; on CUDA replayed from a graph, over ids padded to max_request_len (padding

@@ -244,6 +244,11 @@ def bash_utilities(cmd: str) -> list[str]:
     return [text.rsplit("/", 1)[-1] for kind, text, _ in _analyse(cmd).items if kind == "util"]
 
 
+def bash_arguments(cmd: str) -> list[str]:
+    """The arguments a command passes, as written (quotes kept), in order; utilities, flags and operators left out."""
+    return [text for kind, text, _ in _analyse(cmd).items if kind == "arg"]
+
+
 def _split_flag(utility: str, flag: str) -> list[str]:
     """One-letter flags bundled in one word (`-xzvf` is -x -z -v -f), as bashlint reads them for NLC2CMD."""
     if flag.startswith("--") or len(flag) <= 2:

@@ -24,6 +24,7 @@ app = typer.Typer(
 
 DEFAULT_RECALL = 30  # cfusion.generate.DEFAULT_RECALL, not imported so that --help stays fast
 RECALL_HELP = "Known pairs recalled from the model's memory and ranked with the samples; 0: the model alone."
+LITERALS_HELP = "Carry the request's file names, paths, numbers and quoted text into recalled Bash commands."
 
 
 def _stderr():
@@ -94,6 +95,7 @@ def gen(
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
     recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
+    literals: bool = typer.Option(True, "--literals/--no-literals", help=LITERALS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of one candidate per line."),
 ):
     """Generate code for a request. The code is printed, never executed.
@@ -117,7 +119,7 @@ def gen(
             "the rest is ignored"
         )
     t1 = time.perf_counter()
-    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp, recall=recall)[0]
+    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp, recall=recall, literals=literals)[0]
     t2 = time.perf_counter()
     if as_json:
         print(
@@ -133,6 +135,7 @@ def gen(
                     "device": dev,
                     "kernels": kernels,
                     "recall": recall if g.memory is not None else 0,
+                    "literals": literals,
                     "ms": round(1000 * (t2 - t1), 1),
                     "candidates": [c.to_json() for c in cands],
                 }
@@ -147,8 +150,11 @@ def gen(
             f"[dim]{len(cands)} candidate(s) in {1000 * (t2 - t1):.0f} ms ({steps} steps on {dev}{source}; "
             f"model loaded in {1000 * (t1 - t0):.0f} ms). Review before running.[/dim]"
         )
-        if cands and cands[0].similarity is not None:
-            err.print(f'[dim]first answer known for: "{cands[0].known}" (similarity {cands[0].similarity:.2f})[/dim]')
+        top = cands[0] if cands else None
+        if top is not None and top.similarity is not None:
+            line = f'first answer known for: "{top.known}" (similarity {top.similarity:.2f})'
+            line += f"; adapted from: {top.adapted_from}" if top.adapted_from else ""
+            err.print(line, style="dim", markup=False, highlight=False)
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
 
@@ -168,6 +174,7 @@ def evaluate(
     clamp: bool = typer.Option(True, "--clamp/--no-clamp", help="Snap each step's estimate to real tokens."),
     kernels: str = typer.Option("auto", "--kernels", help="auto (Triton on CUDA), triton or torch."),
     recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
+    literals: bool = typer.Option(True, "--literals/--no-literals", help=LITERALS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
 ):
     """Score a model on a test set with the paper's metrics at top-1/3/5.
@@ -195,7 +202,7 @@ def evaluate(
     ) as bar:
         task = bar.add_task("eval", total=len(pairs))
         predictions, metrics = run_eval(
-            g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp, recall
+            g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp, recall, literals
         )
     metrics = {"model": str(folder), "data": str(data), "device": dev, "kernels": kernels, **metrics}
     out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -126,6 +126,34 @@ def test_extra_pairs_are_marked_and_a_pair_given_twice_is_a_main_one(minilm_mode
     assert top["code"] == more[2]["code"] and top["extra"] is True
 
 
+def test_gen_carries_the_request_literals_into_recalled_commands(minilm_model, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(minilm_model, tmp_path / "model")
+    known = [
+        {"nl": "Show the first 10 lines of file.txt", "code": "head -n 10 file.txt", "lang": "bash"},
+        {"nl": "count the lines of a file", "code": "wc -l myfile.txt", "lang": "bash"},
+        {"nl": "list all running docker containers", "code": "docker ps", "lang": "bash"},
+        {"nl": 'search for "hello" in notes.txt', "code": "grep hello notes.txt", "lang": "bash"},
+    ]
+    cfusion("data", "memory", str(write_jsonl(tmp_path / "k.jsonl", known)), "--model", str(folder), check=True)
+
+    def recalled(request: str, *flags: str) -> dict:
+        out = json.loads(cfusion("gen", request, "--model", str(folder), "--json", *flags, check=True).stdout)
+        return {c["known"]: c for c in out["candidates"] if c["source"] != "model"}
+
+    mine = recalled("show the first 20 lines of data.csv")
+    assert mine[known[0]["nl"]]["code"] == "head -n 20 data.csv"
+    assert mine[known[0]["nl"]]["adapted_from"] == "head -n 10 file.txt"
+    assert mine[known[1]["nl"]]["code"] == "wc -l data.csv"  # a placeholder file takes the request's
+    assert mine[known[2]["nl"]]["code"] == "docker ps" and "adapted_from" not in mine[known[2]["nl"]]
+    plain = recalled("show the first 20 lines of data.csv", "--no-literals")
+    assert plain[known[0]["nl"]]["code"] == "head -n 10 file.txt" and "adapted_from" not in plain[known[0]["nl"]]
+    # a literal that is not a plain word reaches the command as one quoted argument, never as code
+    evil = recalled('search for "$(reboot)" in notes.txt')
+    assert evil[known[3]["nl"]]["code"] == "grep '$(reboot)' notes.txt"
+
+
 def test_a_memory_needs_the_minilm_encoder_and_the_models_language(tiny_run, minilm_model, tmp_path):
     known = write_jsonl(tmp_path / "k.jsonl", [{"nl": "print hello", "code": "print('hello')", "lang": "python"}])
     proc = cfusion("data", "memory", str(known), "--model", str(minilm_model))

@@ -62,6 +62,21 @@ def test_everyday_requests_are_answered_from_the_extra_pairs(shipped, request_, 
     assert top.extra and top.valid and top.code.split()[0] == utility, top
 
 
+@pytest.mark.parametrize(
+    "request_,answer",
+    [
+        ("make deploy.sh executable", "chmod +x deploy.sh"),
+        ("rename draft.txt to final.txt", "mv draft.txt final.txt"),
+        ("create a directory called projects", "mkdir projects"),
+        ("print the contents of notes.txt", "cat notes.txt"),
+    ],
+)
+def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
+    """The recalled command is adapted: its known request's file names, names and numbers become the request's."""
+    top = shipped.generate([request_], "bash", k=5)[0][0]
+    assert top.code == answer and top.adapted_from not in (None, answer), top
+
+
 def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data):
     """Template match @1 on 40 CodeFusion Bash test requests (every 60th): recall must add at least 5 points. On
     every 5th request it adds 18 (RESULTS.md); a memory that stopped matching its vectors would lose them."""

@@ -1,0 +1,241 @@
+"""Carrying a request's literals (file names, paths, numbers, quoted text) into a command recalled for a known request.
+
+A command recalled from memory answers a similar known request with that request's own arguments: asked to `show the
+first 20 lines of data.csv`, recall finds `Show the first 10 lines of file.txt` -> `head -n 10 file.txt`. `adapt`
+pairs the literals the two requests do not share, kind by kind and in order (file.txt -> data.csv, 10 -> 20), and
+replaces each old one where it stands in the command's arguments. Values of another shape (a glob for a name) and
+numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
+placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
+order, if there are as many. A plain word the request swaps for another in the same place (`... to alice` ->
+`... to bob`) follows where it is a whole argument. An adaptation must leave a valid command with the same template
+(utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was. Values that are not plain
+words are shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md ("Literals").
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import itertools
+import re
+import shlex
+
+from cfusion.metrics import bash_arguments, bash_template_tokens, bash_valid
+
+_QUOTED = re.compile(r'"(\S[^"]*?\S|\S)"|\'(\S[^\']*?\S|\S)\'|“([^”]+)”|‘([^’]+)’|`([^`]+)`')
+_TRAILING = ".,;:!?)]}>"  # punctuation that ends a sentence or a bracket, not a literal
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I)
+_PATH = re.compile(r"~|~?/\S*|\.{1,2}/\S*|[\w.~-]+/[\w./~*-]*")
+_EXT = re.compile(r"\*?\.[A-Za-z][\w]{0,5}")
+_FILE = re.compile(r"[\w*-][\w.*-]*\.[A-Za-z][\w]{0,5}")
+_NUM = re.compile(r"[-+]?(\d+(?:\.\d+)?)[A-Za-z%]{0,3}")
+_ARITHMETIC = re.compile(r"\d\s*[*x×]\s*\d")  # `30*24 hours`: its numbers are not the command's
+_NAMED = frozenset(["named", "called"])
+_UNITS = {  # a number's unit, after it or in its word; numbers of different units are not paired
+    **dict.fromkeys(["b", "byte", "c"], "byte"),
+    **dict.fromkeys(["k", "kb", "kib", "kilobyte"], "kb"),
+    **dict.fromkeys(["m", "mb", "mib", "megabyte", "meg"], "mb"),
+    **dict.fromkeys(["g", "gb", "gib", "gigabyte"], "gb"),
+    **dict.fromkeys(["s", "sec", "second"], "second"),
+    **dict.fromkeys(["min", "minute"], "minute"),
+    **dict.fromkeys(["h", "hr", "hour"], "hour"),
+    **dict.fromkeys(["d", "day"], "day"),
+    **dict.fromkeys(["w", "week"], "week"),
+    **dict.fromkeys(["line", "row"], "line"),
+}
+_NOT_FILES = frozenset(["e.g", "i.e", "etc"])
+_FUNCTION_WORDS = frozenset(
+    "a an the this that these those it its of in on at to for from with by as and or not no all any each every some "
+    "file files directory directories folder folders name names".split()
+)
+_SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
+_FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
+
+
+def _kind(word: str) -> tuple[str, str] | None:
+    """(kind, value) of one word when it is a literal. A relative path needs a dot or two slashes or a trailing one,
+    so that `and/or` and `regular/normal` are words."""
+    if _URL.fullmatch(word):
+        return "url", word
+    if _EXT.fullmatch(word):
+        return "ext", word.lstrip("*")
+    relative = not word.startswith(("/", "~", "."))
+    if _PATH.fullmatch(word) and not (relative and "." not in word and word.count("/") < 2 and word[-1] != "/"):
+        return "file", word
+    if _FILE.fullmatch(word) and word.lower() not in _NOT_FILES:
+        return "file", word
+    if m := _NUM.fullmatch(word):
+        return "num", m.group(1)
+    return None
+
+
+def _named(before: list[str], word: str) -> bool:
+    """Whether word is a name given by `named X`, `called X` or `named as X`."""
+    cue = before[-1:] == ["as"] and before[-2:-1] or before[-1:]
+    return bool(cue) and cue[0] in _NAMED and word != "as" and bool(re.fullmatch(r"[\w.-]+", word))
+
+
+def _unit(word: str) -> str:
+    word = word.lower().strip(_TRAILING + "(")
+    return _UNITS.get(word) or _UNITS.get(word.removesuffix("s"), "")
+
+
+@functools.lru_cache(maxsize=65536)  # a request meets ~30 known ones, and a known request many requests
+def _found(text: str) -> tuple[tuple[str, str, str], ...]:
+    """(kind, value, unit) of the literals a request names, in order (literals); unit: a number's, else ""."""
+    out: list[tuple[int, str, str, str]] = []
+    for m in _QUOTED.finditer(text):
+        value = next(g for g in m.groups() if g is not None)
+        kind = _kind(value) if not re.search(r"\s", value) else None
+        out.append((m.start(), *(kind or ("text", value)), ""))
+    rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
+    words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
+    lower = [w.lower() for _, w in words]
+    for i, (at, raw) in enumerate(words[:-1]):
+        word = raw.lstrip("([{<").rstrip(_TRAILING)
+        if not word:
+            continue
+        kind = _kind(word)
+        if kind is not None and kind[0] == "num" and not _ARITHMETIC.search(text):
+            out.append((at, *kind, _unit(word[word.index(kind[1]) + len(kind[1]) :]) or _unit(words[i + 1][1])))
+        elif kind is not None and kind[0] != "num":
+            out.append((at, *kind, ""))
+        elif kind is None and _named(lower[max(0, i - 2) : i], word):
+            out.append((at, "text", word, ""))
+    return tuple((kind, value, unit) for _, kind, value, unit in sorted(out) if "NNN" not in value)
+
+
+def literals(text: str) -> list[tuple[str, str]]:
+    """(kind, value) of the literals a request names, in order. Kinds: url; file (a path or name.ext); ext (`.log`,
+    `*.log`); num (the number of `10`, `100MB`; none when the request multiplies numbers); text (other quoted text,
+    or the word after `named`/`called` [`as`]). `partNNN` is NL2Bash's way to write numbered names: no literal."""
+    return [(kind, value) for kind, value, _ in _found(text)]
+
+
+def _mentions(text: str, kind: str, value: str) -> bool:
+    """Whether text names the value: numbers as whole numbers; extensions anywhere; others as whole words,
+    case-insensitively, `./` and a trailing `/` ignored."""
+    if kind == "num":
+        return re.search(rf"(?<![\w.]){re.escape(value)}(?![\d])", text) is not None
+    core = value.lower().removeprefix("./").rstrip("/") or value.lower()
+    if kind == "ext":
+        return core in text.lower()  # `.log` in `app.log`
+    return re.search(rf"(?<![\w-]){re.escape(core)}(?![\w-])", text.lower()) is not None  # not `a.txt` in `data.txt`
+
+
+def _site(kind: str, value: str) -> re.Pattern:
+    """Where the value stands in a command: a number as a whole number (`10` in `-n 10`, `+10M`, `-10`); an extension
+    at the end of a word (`*.txt`); a file as a whole word, quoted text or path component; other text as a whole word
+    or quoted text."""
+    v = re.escape(value)
+    if kind == "num":
+        return re.compile(rf"(?<![\w.]){v}(?![\d.])")
+    if kind == "ext":
+        return re.compile(rf"{v}(?![\w-])")
+    ends = "/" if kind == "file" else ""
+    return re.compile(rf"(?<![^\s'\"=({ends}]){v}(?![^\s'\";|&)={ends}])")
+
+
+def _shape(value: str) -> tuple[bool, bool, bool]:
+    """Whether a value has spaces, glob characters, shell characters: `ls -l` is no name, `my*` no file name."""
+    return bool(re.search(r"\s", value)), bool(re.search(r"[*?[]", value)), bool(re.search(r"[$`|;&<>()]", value))
+
+
+def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """a and b paired in order or, for up to 3, in the order that pairs most values of one shape (`Alias "cmd" as
+    "name"` against `set alias "name" for command "cmd"`); a pair of values with and without glob characters, or of
+    numbers in different units, is dropped."""
+    order = b
+    if 1 < len(b) <= 3:
+        same = lambda bs: sum(_shape(x) == _shape(y) for (x, _), (y, _) in zip(a, bs))  # noqa: E731
+        order = max(itertools.permutations(b), key=same)  # the first best: in order when that is as good
+    return [
+        ((x, u), (y, w))
+        for (x, u), (y, w) in zip(a, order)
+        if _shape(x)[1] == _shape(y)[1] and not (u and w and u != w)  # 30 days are not 48 hours
+    ]
+
+
+def _template(code: str) -> list[str]:
+    return [re.sub(r"^-\d+$", "-N", t) for t in bash_template_tokens(code)]
+
+
+def _replace(code: str, kind: str, old: str, new: str) -> str:
+    """code with old replaced by new at each of its sites; new is shell-quoted where it is not a plain word, and
+    quoted text keeps its quotes. Returns code unchanged when any site cannot take the new value safely."""
+    if _SAFE.fullmatch(new):
+        return _site(kind, old).sub(lambda m: new, code)
+    out, at = [], 0
+    for m in _site(kind, old).finditer(code):
+        before, after = code[m.start() - 1 : m.start()], code[m.end() : m.end() + 1]
+        if before == after == "'" and "'" not in new:
+            value = new
+        elif before == after == '"' and not re.search(r'["$`\\!]', new):
+            value = new
+        elif before in ("", " ") and after in ("", " "):
+            value = shlex.quote(new)
+        else:
+            return code
+        out += [code[at : m.start()], value]
+        at = m.end()
+    return "".join(out) + code[at:]
+
+
+def _placeholders(code: str, known: str) -> list[str]:
+    """The command's file arguments that the known request does not name, in order, once each (`myfile.txt` in
+    `wc -l myfile.txt`). Fixed places (`.`, `/`, `/dev/null`), quoted words, patterns and modes (`/u=s`) are not
+    placeholders."""
+    out = []
+    for word in bash_arguments(code):
+        if word[:1] in "'\"":
+            continue  # quoted: a pattern or an expression (`'s/a/b/g'`) more often than a file
+        if _FIXED_FILES.fullmatch(word) or word in out or _mentions(known, "file", word):
+            continue
+        named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
+        if named or re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", word):  # `DIR_NAME`, `SRCFOLDER`
+            out.append(word)
+    return out
+
+
+def adapt(code: str, known: str, request: str) -> str:
+    """The Bash command recalled for `known`, with the literals of `known` that `request` does not share replaced by
+    those of `request` (module docstring); the command as it was when nothing can be carried over safely."""
+    old, new = _found(known), _found(request)
+    out = code
+    for kind in ("text", "url", "file", "ext", "num"):
+        a = [(v, u) for k, v, u in old if k == kind and not _mentions(request, k, v)]
+        b = [(v, u) for k, v, u in new if k == kind and not _mentions(known, k, v)]
+        if not b:
+            continue
+        if not a and kind == "file":
+            a = [(v, "") for v in _placeholders(out, known)]
+        if len(a) != len(b):
+            continue
+        for (x, _), (y, _) in _pairs(a, b):
+            tried = _replace(out, kind, x, y)
+            if tried != out and bash_valid(tried) and _template(tried) == _template(out):
+                out = tried
+    for x, y in _swapped_words(known, request, out):
+        tried = _replace(out, "text", x, y)
+        if tried != out and bash_valid(tried) and _template(tried) == _template(out):
+            out = tried
+    return out
+
+
+def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]:
+    """Plain words of the known request that the request swaps for another, one for one in the same place, where the
+    known word is a whole argument of the command: `... to alice` -> `... to bob` in `chown alice file.txt`."""
+    args = {t.strip("'\"") for t in bash_arguments(code)}
+    a = [w.rstrip(_TRAILING) for w in known.split()]
+    b = [w.rstrip(_TRAILING) for w in request.split()]
+    if not args.intersection(a).difference(b):
+        return []  # no argument of the command is a word the request drops: nothing to align
+    ops = difflib.SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False).get_opcodes()
+    out = []
+    for op, i1, i2, j1, j2 in ops:
+        if op == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
+            x, y = a[i1], b[j1]
+            plain = all(re.fullmatch(r"[\w.-]+", w) and w.lower() not in _FUNCTION_WORDS for w in (x, y))
+            if x in args and plain and not _kind(y):
+                out.append((x, y))
+    return out

@@ -1,0 +1,146 @@
+"""Carrying a request's literals into a recalled command: what is replaced, what is left, and that a literal never
+becomes code."""
+
+import shlex
+
+import pytest
+
+from cfusion.adapt import adapt, literals
+from cfusion.metrics import bash_template_tokens, bash_valid
+
+
+def test_literals_are_found_by_kind_in_order():
+    assert literals('copy "my notes.txt" to /tmp/x, then wait 30s.') == [
+        ("text", "my notes.txt"),
+        ("file", "/tmp/x"),
+        ("num", "30"),
+    ]
+    assert literals("find all .log files in ./build/ larger than 100MB") == [
+        ("ext", ".log"),
+        ("file", "./build/"),
+        ("num", "100"),
+    ]
+    assert literals("create a directory named backup, e.g. at https://a.org/x") == [
+        ("text", "backup"),
+        ("url", "https://a.org/x"),
+    ]
+    assert literals("show running processes") == []
+
+
+@pytest.mark.parametrize(
+    "code, known, asked, want",
+    [
+        # the two requests' unshared literals pair up by kind and in order
+        (
+            "head -n 10 file.txt",
+            "Show the first 10 lines of file.txt",
+            "show the first 20 lines of data.csv",
+            "head -n 20 data.csv",
+        ),
+        (
+            "head -10 file.txt",
+            "Show the first 10 lines of file.txt",
+            "print the first 3 lines of a.log",
+            "head -3 a.log",
+        ),
+        (
+            "cp file.txt /tmp/dir",
+            "copy file.txt to /tmp/dir",
+            "copy config.yaml to /etc/myapp",
+            "cp config.yaml /etc/myapp",
+        ),
+        (
+            'find . -name "*.txt" -mtime -7',
+            "find .txt files changed in the last 7 days",
+            "find .log files changed in the last 2 days",
+            'find . -name "*.log" -mtime -2',
+        ),
+        ("mkdir foo", 'create a directory named "foo"', "create a directory named backup", "mkdir backup"),
+        (
+            "find /tmp -size +10M",
+            "find files larger than 10MB in /tmp",
+            "find files larger than 50M in /srv",
+            "find /srv -size +50M",
+        ),
+        (
+            "curl http://x.org/a",
+            "fetch http://x.org/a",
+            "fetch https://example.org/data.json",
+            "curl https://example.org/data.json",
+        ),
+        # values of one shape pair up when the two requests name them in another order
+        ("alias ll='ls -l'", "Alias `ls -l` to `ll`", 'set alias "cdl" for command "cd /tmp"', "alias cdl='cd /tmp'"),
+        # a plain word swapped for another in the same place, where it is a whole argument of the command
+        (
+            "chown alice file.txt",
+            "change the owner of file.txt to alice",
+            "change the owner of data.db to bob",
+            "chown bob data.db",
+        ),
+        (
+            "find / -user root",
+            "find files owned by the user root",
+            "find files owned by the user www",
+            "find / -user www",
+        ),
+        # numbers of other units, and a glob for a name, are not carried
+        (
+            "find . -atime +30",
+            "find files accessed more than 30 days ago",
+            "find files accessed 48 hours ago",
+            "find . -atime +30",
+        ),
+        ("find / -name 'my*'", "find files matching 'my*'", 'find files ending with "fits"', "find / -name 'my*'"),
+        # a known request that names no file: the command's placeholder files take the request's, in order
+        ("wc -l myfile.txt", "count the lines of a file", "count the lines in report.txt", "wc -l report.txt"),
+        (
+            "diff /tmp/a /tmp/b",
+            "compare two files",
+            "show the differences between old.conf and new.conf",
+            "diff old.conf new.conf",
+        ),
+        # shared literals stay, and so does everything when the counts do not agree
+        (
+            "grep foo a.txt b.txt",
+            "search foo in a.txt and b.txt",
+            "search foo in a.txt and c.txt",
+            "grep foo a.txt c.txt",
+        ),
+        ("cat a.txt b.txt", "join a.txt and b.txt", "join x.txt, y.txt and z.txt", "cat a.txt b.txt"),
+        ("cat /dev/null > x.log", "empty the log", "empty data.log", "cat /dev/null > data.log"),
+        ("ls -la", "list all files", "list all files in /etc", "ls -la"),
+        # modes, quoted expressions and fixed places are no placeholders
+        ("find / -perm /u=s", "find all SUID files", "find all SUID files in /home", "find / -perm /u=s"),
+        (
+            "sed -i 's/a/b/g' a.txt",
+            "replace a with b in the file",
+            "replace a with b in x.txt",
+            "sed -i 's/a/b/g' x.txt",
+        ),
+    ],
+)
+def test_adapt_carries_the_request_literals(code, known, asked, want):
+    assert adapt(code, known, asked) == want
+
+
+def test_utilities_and_flags_never_change():
+    # "-n" would be a flag, "pwd" a utility: the template must stay, so these pairs are not carried over
+    assert adapt("sort -r names.txt", 'sort "names.txt" in reverse', 'sort "-n" in reverse') == "sort -r names.txt"
+    assert adapt("cd /tmp && ls", 'run "ls" in /tmp', 'run "pwd" in /tmp') == "cd /tmp && ls"
+    assert adapt("echo hi | sort", 'print "hi" sorted', 'print "sort" sorted') == "echo sort | sort"  # an argument
+    code = "find . -name foo -exec rm {} \\;"
+    out = adapt(code, 'delete the files named "foo"', 'delete the files named "bar"')
+    assert out == "find . -name bar -exec rm {} \\;" and bash_template_tokens(out) == bash_template_tokens(code)
+
+
+@pytest.mark.parametrize("evil", ["$(rm -rf ~)", "a; reboot", "`id`", "x' && echo 'y", "a b\nc"])
+def test_a_literal_never_becomes_code(evil):
+    """A value that is not a plain word is quoted so that the shell reads it as one argument, never runs it."""
+    out = adapt("grep hello file.txt", 'search for "hello" in file.txt', f'search for "{evil}" in file.txt')
+    assert bash_valid(out)
+    words = shlex.split(out)
+    assert words[0] == "grep" and words[-1] == "file.txt"
+    assert words[1] == evil  # carried as one argument
+    inside = adapt('grep "hello" f', 'search for "hello" in f', f'search for "{evil}" in f')
+    expands = any(ch in evil for ch in '$`"\\!')
+    assert shlex.split(inside)[1] == ("hello" if expands else evil)  # inside double quotes only if nothing expands
