@@ -6,10 +6,11 @@ pairs the literals the two requests do not share, kind by kind and in order (fil
 replaces each old one where it stands in the command's arguments. Values of another shape (a glob for a name) and
 numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
-order, if there are as many. A plain word the request swaps for another in the same place (`... to alice` ->
-`... to bob`) follows where it is a whole argument. An adaptation must leave a valid command with the same template
-(utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was. Values that are not plain
-words are shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md ("Literals").
+order, if there are as many; placeholder URLs and `*.ext` globs likewise. A plain word the request swaps for another
+in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument. An adaptation must leave a
+valid command with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as
+it was. Values that are not plain words are shell-quoted, so a literal never becomes code. Measured in
+benchmarks/RESULTS.md ("Literals").
 """
 
 from __future__ import annotations
@@ -144,7 +145,17 @@ def _shape(value: str) -> tuple[bool, bool, bool]:
 def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """a and b paired in order or, for up to 3, in the order that pairs most values of one shape (`Alias "cmd" as
     "name"` against `set alias "name" for command "cmd"`); a pair of values with and without glob characters, or of
-    numbers in different units, is dropped."""
+    numbers in different units, is dropped. When a and b differ in length, files pair as names (`x.txt`) and paths
+    (`/x`) apart, where those agree in number; nothing else pairs."""
+    if len(a) != len(b):
+        path = lambda v: "/" in v[0] or v[0][:1] in "~."  # noqa: E731
+        a_names, b_names = [v for v in a if not path(v)], [v for v in b if not path(v)]
+        a_paths, b_paths = [v for v in a if path(v)], [v for v in b if path(v)]
+        kept = []
+        for x, y in ((a_names, b_names), (a_paths, b_paths)):
+            if x and len(x) == len(y):
+                kept += _pairs(x, y)
+        return kept
     order = b
     if 1 < len(b) <= 3:
         same = lambda bs: sum(_shape(x) == _shape(y) for (x, _), (y, _) in zip(a, bs))  # noqa: E731
@@ -181,19 +192,24 @@ def _replace(code: str, kind: str, old: str, new: str) -> str:
     return "".join(out) + code[at:]
 
 
-def _placeholders(code: str, known: str) -> list[str]:
-    """The command's file arguments that the known request does not name, in order, once each (`myfile.txt` in
-    `wc -l myfile.txt`). Fixed places (`.`, `/`, `/dev/null`), quoted words, patterns and modes (`/u=s`) are not
-    placeholders."""
+def _placeholders(code: str, known: str, kind: str) -> list[str]:
+    """The command's arguments of a kind that the known request does not name, in order, once each: files
+    (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, and the extensions of `*.ext` globs. Fixed places
+    (`.`, `/`, `/dev/null`), quoted files (a pattern or an expression more often), and modes (`/u=s`) are none."""
     out = []
     for word in bash_arguments(code):
-        if word[:1] in "'\"":
-            continue  # quoted: a pattern or an expression (`'s/a/b/g'`) more often than a file
-        if _FIXED_FILES.fullmatch(word) or word in out or _mentions(known, "file", word):
-            continue
-        named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
-        if named or re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", word):  # `DIR_NAME`, `SRCFOLDER`
-            out.append(word)
+        bare = word.strip("'\"")
+        if kind == "url" and _URL.fullmatch(bare):
+            value = bare
+        elif kind == "ext" and (m := re.fullmatch(r"\*(\.[A-Za-z]\w{0,5})", bare)):
+            value = m.group(1)
+        elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
+            named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
+            value = word if named or re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", word) else None  # `DIR_NAME`
+        else:
+            value = None
+        if value is not None and value not in out and not _mentions(known, kind, value):
+            out.append(value)
     return out
 
 
@@ -207,10 +223,8 @@ def adapt(code: str, known: str, request: str) -> str:
         b = [(v, u) for k, v, u in new if k == kind and not _mentions(known, k, v)]
         if not b:
             continue
-        if not a and kind == "file":
-            a = [(v, "") for v in _placeholders(out, known)]
-        if len(a) != len(b):
-            continue
+        if not a and kind in ("file", "url", "ext"):
+            a = [(v, "") for v in _placeholders(out, known, kind)]
         for (x, _), (y, _) in _pairs(a, b):
             tried = _replace(out, kind, x, y)
             if tried != out and bash_valid(tried) and _template(tried) == _template(out):

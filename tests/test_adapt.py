@@ -99,6 +99,26 @@ def test_literals_are_found_by_kind_in_order():
             "show the differences between old.conf and new.conf",
             "diff old.conf new.conf",
         ),
+        # placeholder URLs and extensions of globs, when the known request names none
+        (
+            "curl https://example.com",
+            "download a URL",
+            "download https://example.org/data.json",
+            "curl https://example.org/data.json",
+        ),
+        (
+            'find . -name "*.bam" | xargs rm',
+            "remove all bam files",
+            "remove all .bak files",
+            'find . -name "*.bak" | xargs rm',
+        ),
+        # counts that differ: file names and paths pair apart where those agree
+        (
+            "find ~ -name readme.txt",
+            "find files named readme.txt in home",
+            "find files named README.md under /home",
+            "find ~ -name README.md",
+        ),
         # shared literals stay, and so does everything when the counts do not agree
         (
             "grep foo a.txt b.txt",
