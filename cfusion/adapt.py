@@ -226,14 +226,16 @@ def adapt(code: str, known: str, request: str) -> str:
         if not a and kind in ("file", "url", "ext"):
             a = [(v, "") for v in _placeholders(out, known, kind)]
         for (x, _), (y, _) in _pairs(a, b):
-            tried = _replace(out, kind, x, y)
-            if tried != out and bash_valid(tried) and _template(tried) == _template(out):
-                out = tried
+            out = _carried(out, kind, x, y)
     for x, y in _swapped_words(known, request, out):
-        tried = _replace(out, "text", x, y)
-        if tried != out and bash_valid(tried) and _template(tried) == _template(out):
-            out = tried
+        out = _carried(out, "text", x, y)
     return out
+
+
+def _carried(code: str, kind: str, old: str, new: str) -> str:
+    """code with old replaced by new (_replace) when the result parses and keeps the template; else code as it was."""
+    tried = _replace(code, kind, old, new)
+    return tried if tried != code and bash_valid(tried) and _template(tried) == _template(code) else code
 
 
 def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
 from cfusion.memory import Memory, mean_pool
-from cfusion.metrics import VALIDATORS, bash_valid, template_cosines
+from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.rerank import Reranker, known_side, pair_batch, score_pairs
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
@@ -110,7 +110,7 @@ def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candid
         if c.known is not None:
             code = adapt(c.code, c.known, request)
             if code != c.code:
-                c = dataclasses.replace(c, code=code, adapted_from=c.code, valid=bash_valid(code))
+                c = dataclasses.replace(c, code=code, adapted_from=c.code, valid=True)  # adapt keeps what parses
         if c.code not in seen:
             seen.add(c.code)
             out.append(c)
