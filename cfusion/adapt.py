@@ -7,10 +7,17 @@ replaces each old one where it stands in the command's arguments. Values of anot
 numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
 order, if there are as many; placeholder URLs and `*.ext` globs likewise. A plain word the request swaps for another
-in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument. An adaptation must leave a
-valid command with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as
-it was. Values that are not plain words are shell-quoted, so a literal never becomes code. Measured in
-benchmarks/RESULTS.md ("Literals").
+in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument. The numbers tldr placeholders
+were filled with (pid 1234, port 8080) take the request's unitless number. An adaptation must leave a valid command
+with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was.
+
+Three additions then fill what the known request left out or had otherwise: a size the request names sets the unit
+and comparison of find's `-size` on that number (`-size -100c` -> `-size +100M` for `larger than 100MB`); the one
+folder the request names becomes the `.` that a lone `find` searches (`find . -size +50k` -> `find /srv -size +50k`);
+and a count of lines the request asks for joins a lone `head` or `tail` that has none (`tail server.log` ->
+`tail -n 100 server.log`; the template gains `-n`).
+Values that are not plain words are shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md
+("Literals").
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import itertools
 import re
 import shlex
 
+from cfusion.importers import FILL_NUMBERS
 from cfusion.metrics import bash_arguments, bash_template_tokens, bash_valid
 
 _QUOTED = re.compile(r'"(\S[^"]*?\S|\S)"|\'(\S[^\']*?\S|\S)\'|“([^”]+)”|‘([^’]+)’|`([^`]+)`')
@@ -44,6 +52,7 @@ _UNITS = {  # a number's unit, after it or in its word; numbers of different uni
     **dict.fromkeys(["w", "week"], "week"),
     **dict.fromkeys(["line", "row"], "line"),
 }
+_FIND_SIZES = {"byte": "c", "kb": "k", "mb": "M", "gb": "G"}  # find -size's suffixes
 _NOT_FILES = frozenset(["e.g", "i.e", "etc"])
 _FUNCTION_WORDS = frozenset(
     "a an the this that these those it its of in on at to for from with by as and or not no all any each every some "
@@ -93,7 +102,7 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
     lower = [w.lower() for _, w in words]
     for i, (at, raw) in enumerate(words[:-1]):
-        word = raw.lstrip("([{<").rstrip(_TRAILING)
+        word = raw.lstrip("([{<`'\"").rstrip(_TRAILING + "`'\"")  # `readme.txt' is quoted too
         if not word:
             continue
         kind = _kind(word)
@@ -145,8 +154,8 @@ def _shape(value: str) -> tuple[bool, bool, bool]:
 def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """a and b paired in order or, for up to 3, in the order that pairs most values of one shape (`Alias "cmd" as
     "name"` against `set alias "name" for command "cmd"`); a pair of values with and without glob characters, or of
-    numbers in different units, is dropped. When a and b differ in length, files pair as names (`x.txt`) and paths
-    (`/x`) apart, where those agree in number; nothing else pairs."""
+    numbers in different units (but for whole sizes, _resized), is dropped. When a and b differ in length, files
+    pair as names (`x.txt`) and paths (`/x`) apart, where those agree in number; nothing else pairs."""
     if len(a) != len(b):
         path = lambda v: "/" in v[0] or v[0][:1] in "~."  # noqa: E731
         a_names, b_names = [v for v in a if not path(v)], [v for v in b if not path(v)]
@@ -163,8 +172,13 @@ def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tup
     return [
         ((x, u), (y, w))
         for (x, u), (y, w) in zip(a, order)
-        if _shape(x)[1] == _shape(y)[1] and not (u and w and u != w)  # 30 days are not 48 hours
+        if _shape(x)[1] == _shape(y)[1] and not (u and w and u != w and not _resized(u, w, y))  # 30 days, 48 hours
     ]
+
+
+def _resized(u: str, w: str, y: str) -> bool:
+    """Whether a size in unit u may take the whole size y in unit w: _with_sizes then sets find's suffix."""
+    return u in _FIND_SIZES and w in _FIND_SIZES and y.isdigit()
 
 
 def _template(code: str) -> list[str]:
@@ -203,12 +217,15 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
             value = bare
         elif kind == "ext" and (m := re.fullmatch(r"\*(\.[A-Za-z]\w{0,5})", bare)):
             value = m.group(1)
+        elif kind == "num" and word in FILL_NUMBERS:
+            value = word
         elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
             named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
             value = word if named or re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", word) else None  # `DIR_NAME`
         else:
             value = None
-        if value is not None and value not in out and not _mentions(known, kind, value):
+        caps = value is not None and re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", value)  # a placeholder even where named
+        if value is not None and value not in out and (caps or not _mentions(known, kind, value)):
             out.append(value)
     return out
 
@@ -223,13 +240,69 @@ def adapt(code: str, known: str, request: str) -> str:
         b = [(v, u) for k, v, u in new if k == kind and not _mentions(known, k, v)]
         if not b:
             continue
-        if not a and kind in ("file", "url", "ext"):
+        if not a and (kind != "num" or all(u in ("", "line") for _, u in b)):
             a = [(v, "") for v in _placeholders(out, known, kind)]
         for (x, _), (y, _) in _pairs(a, b):
             out = _carried(out, kind, x, y)
     for x, y in _swapped_words(known, request, out):
         out = _carried(out, "text", x, y)
-    return out
+    return _with_count(_with_root(_with_sizes(out, request), known, request), request)
+
+
+_COMPARED = re.compile(r"\b(larger|bigger|greater|more|over|above|smaller|less|under|below)\s+(?:than\s+)?(\d+)", re.I)
+
+
+def _with_sizes(code: str, request: str) -> str:
+    """code with each size the request names set, unit and comparison, on that number where find's `-size` reads it:
+    `files larger than 50M` recalls `find . -size -50k`, which becomes `find . -size +50M`."""
+    signs = {
+        n: "-" if w.lower() in ("smaller", "less", "under", "below") else "+" for w, n in _COMPARED.findall(request)
+    }
+    for kind, value, unit in _found(request):
+        if kind == "num" and unit in _FIND_SIZES and value.isdigit():  # find reads whole sizes only
+            site = re.compile(rf"(-size\s+)([-+]?){value}[ckMG](?![\w.])")
+            sign = signs.get(value, r"\g<2>")  # the request's comparison, else the command's
+            code = site.sub(rf"\g<1>{sign}{value}{_FIND_SIZES[unit]}", code)
+    return code
+
+
+def _with_root(code: str, known: str, request: str) -> str:
+    """code with the `.` that its one `find` starts from replaced by the request's one folder path when neither the
+    command nor the known request names a path: `find files larger than 50M in /srv` recalls `find . -size +50k`, which
+    searches /srv as `find /srv -size +50k`."""
+    paths = [v for k, v, _ in _found(request) if k == "file" and v[:1] in "/~" and not _mentions(code, k, v)]
+    paths = [v for v in paths if not _FILE.fullmatch(v.rstrip("/").rsplit("/", 1)[-1])]  # a folder, not `x/a.txt`
+    if len(paths) != 1 or any(k == "file" and v[:1] in "/~." for k, v, _ in _found(known)):
+        return code
+    sites = list(re.finditer(r"(?<![\w/.-])find\s+(\./?)(?=\s|$)", code))
+    if len(sites) != 1 or len(re.findall(r"(?<![\w/.-])find(?=\s|$)", code)) != 1:
+        return code
+    new = paths[0] if _SAFE.fullmatch(paths[0]) else shlex.quote(paths[0])
+    out = code[: sites[0].start(1)] + new + code[sites[0].end(1) :]
+    return out if bash_valid(out) else code
+
+
+_COUNT = re.compile(
+    r"\b(?:first|last|top)\s+(\d+)\b|\b(\d+)\s+(?:lines?|rows?|largest|biggest|smallest|newest|oldest|latest)\b", re.I
+)
+_COUNT_FLAG = re.compile(r"-n|--lines|-c|--bytes|-\d+")
+
+
+def _with_count(code: str, request: str) -> str:
+    """code with `-n N` after its one `head` or `tail` when the request asks for N lines (`the last 100 lines`, `the
+    first 20`, `the 5 largest`), N is not their default 10 and neither the command nor its `head`/`tail` has a count:
+    `tail server.log` -> `tail -n 100 server.log`. The template gains `-n`, on purpose: the count is what was asked."""
+    m = _COUNT.search(request)
+    tokens = bash_template_tokens(code)
+    ends = [i for i, t in enumerate(tokens) if t in ("head", "tail")]
+    if m is None or len(ends) != 1 or (count := m.group(1) or m.group(2)) == "10" or _mentions(code, "num", count):
+        return code
+    flags = itertools.takewhile(lambda t: t.startswith("-"), tokens[ends[0] + 1 :])
+    sites = list(re.finditer(r"(?<![\w/.-])(?:head|tail)(?=\s|$|\|)", code))
+    if any(_COUNT_FLAG.fullmatch(f) for f in flags) or len(sites) != 1:
+        return code
+    out = f"{code[: sites[0].end()]} -n {count}{code[sites[0].end() :]}"
+    return out if bash_valid(out) else code
 
 
 def _carried(code: str, kind: str, old: str, new: str) -> str:

@@ -103,8 +103,8 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
 def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candidate]:
     """The first k distinct commands of ranked candidates, the request's literals carried into the recalled ones
     (cfusion.adapt; `adapted_from` keeps the command as known). Adapting after ranking leaves the ranking as it was:
-    an adapted command keeps its template (but for a `-10` flag) and its validity, which are all the ranking reads,
-    and only the few commands shown are adapted."""
+    an adapted command keeps its validity and its template (but for a `-10` flag or a count added to `head`/`tail`),
+    which are all the ranking reads, and only the few commands shown are adapted."""
     out, seen = [], set()
     for c in ranked:
         if c.known is not None:

@@ -164,6 +164,7 @@ _VALUES = [
         (r"/dev/sdx[a-z0-9]", "/dev/sda1"),
     ]
 ]
+FILL_NUMBERS = frozenset(v for _, v in _VALUES if v.isdigit())  # 8080, 1234, 10, 800, 600: numbers that stand in
 _INNER_ALTERNATIVES = re.compile(r"\[([^\[\]|]*(?:\|[^\[\]|]*)+)\]")
 
 

@@ -112,6 +112,17 @@ def test_literals_are_found_by_kind_in_order():
             "remove all .bak files",
             'find . -name "*.bak" | xargs rm',
         ),
+        # the numbers the importers fill tldr placeholders with (pid 1234, port 8080) take the request's; other
+        # numbers the known request does not name are the command's own (`-maxdepth 1`)
+        ("kill -9 1234", "Kill a process forcefully", "kill the process with pid 4242", "kill -9 4242"),
+        ("nc -l 8080", "Listen on a port", "listen on port 9000", "nc -l 9000"),
+        (
+            "find /etc -maxdepth 1 | tail",
+            "list the last ten files in /etc",
+            "show the last 10 files in /etc",
+            "find /etc -maxdepth 1 | tail",
+        ),
+        ("sleep 10", "Wait a while", "wait 2 hours", "sleep 10"),
         # counts that differ: file names and paths pair apart where those agree
         (
             "find ~ -name readme.txt",
@@ -151,6 +162,64 @@ def test_utilities_and_flags_never_change():
     code = "find . -name foo -exec rm {} \\;"
     out = adapt(code, 'delete the files named "foo"', 'delete the files named "bar"')
     assert out == "find . -name bar -exec rm {} \\;" and bash_template_tokens(out) == bash_template_tokens(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "known", "asked", "want"),
+    [
+        # find's `.` becomes the one folder the request names, where the known request named none
+        (
+            "find . -size +50k",
+            "Find files larger than 50k",
+            "find files larger than 50k in /srv",
+            "find /srv -size +50k",
+        ),
+        ("find . -name '*.py'", "find python files", "find python files under ~/src", "find ~/src -name '*.py'"),
+        # find's sizes take the request's unit (a fraction, which find cannot read, stays as it was)
+        ("find . -size +50k", "Find files over 50k", "find files over 50M in /srv", "find /srv -size +50M"),
+        ("find / -size +1024M", "Find files over 1024 megabytes", "find files over 2 GB", "find / -size +2G"),
+        ("find / -size +1024M", "Find files over 1024 megabytes", "find files over 2.5 GB", "find / -size +1024M"),
+        # and its comparison: larger is +, smaller is -, a size alone keeps the command's
+        ("find ~ -size -100M", "files under 100M", "files larger than 100MB in ~", "find ~ -size +100M"),
+        ("find ~ -size 100M", "files of 100M", "files smaller than 100 MB", "find ~ -size -100M"),
+        ("find ~ -size +100c", "files over 100 bytes", "files of 20M", "find ~ -size +20M"),
+        # a file, two folders, two finds, or a known request with its own path: as it was
+        ("find . -type f", "list files", "list files like /etc/app.conf", "find . -type f"),
+        ("find . -size +5k", "find files over 5k in /tmp", "find files over 5k in /srv", "find . -size +5k"),
+        ("find . -type f", "list files", "list files in /srv and /opt", "find . -type f"),
+        ("find . -type f | xargs find", "list files", "list files in /srv", "find . -type f | xargs find"),
+        # `x' quotes and an ALL_CAPS placeholder the known request names
+        ("find ~ -name readme.txt", "Locate `readme.txt' files", "locate README.md files", "find ~ -name README.md"),
+        (
+            "find DIR_NAME -type f | wc -l",
+            "Count files in a DIR_NAME folder",
+            "count files in /tmp",
+            "find /tmp -type f | wc -l",
+        ),
+    ],
+)
+def test_adapt_fills_the_folder_find_searches(code, known, asked, want):
+    assert adapt(code, known, asked) == want
+
+
+@pytest.mark.parametrize(
+    ("code", "asked", "want"),
+    [
+        ("tail server.log", "show the last 100 lines of server.log", "tail -n 100 server.log"),
+        ("tail -f app.log", "follow the last 50 lines of app.log", "tail -n 50 -f app.log"),
+        ("sudo head /var/log/x", "print the first 3 lines of /var/log/x", "sudo head -n 3 /var/log/x"),
+        ("du -a | sort -n -r | head", "list the 5 largest files", "du -a | sort -n -r | head -n 5"),
+        # a count already given, their default 10, two heads and tails, or no count asked: as it was
+        ("tail -n 20 server.log", "show the last 100 lines of server.log", "tail -n 20 server.log"),
+        ("head -5 f", "show the first 3 lines of f", "head -5 f"),
+        ("head -c 20 f", "show the first 3 lines of f", "head -c 20 f"),
+        ("tail server.log", "show the last 10 lines of server.log", "tail server.log"),
+        ("cat f | head | tail", "show the first 3 lines of f", "cat f | head | tail"),
+        ("tail server.log", "show the end of server.log", "tail server.log"),
+    ],
+)
+def test_a_count_asked_for_joins_head_or_tail(code, asked, want):
+    assert adapt(code, "show a file", asked) == want
 
 
 @pytest.mark.parametrize("evil", ["$(rm -rf ~)", "a; reboot", "`id`", "x' && echo 'y", "a b\nc"])

@@ -69,10 +69,14 @@ def test_everyday_requests_are_answered_from_the_extra_pairs(shipped, request_, 
         ("rename draft.txt to final.txt", "mv draft.txt final.txt"),
         ("create a directory called projects", "mkdir projects"),
         ("print the contents of notes.txt", "cat notes.txt"),
+        ("kill the process with pid 4242", "kill -9 4242"),  # a number tldr's placeholder was filled with
+        ("show the last 100 lines of server.log", "tail -n 100 server.log"),  # a count added
+        ("find files larger than 100MB in /var", "find /var -size +100M"),  # find's folder, unit and comparison
     ],
 )
 def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
-    """The recalled command is adapted: its known request's file names, names and numbers become the request's."""
+    """The recalled command is adapted: its known request's file names, names and numbers become the request's, and
+    what it lacked is filled in."""
     top = shipped.generate([request_], "bash", k=5)[0][0]
     assert top.code == answer and top.adapted_from not in (None, answer), top
 
