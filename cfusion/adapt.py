@@ -285,17 +285,29 @@ def _with_root(code: str, known: str, request: str) -> str:
 _COUNT = re.compile(
     r"\b(?:first|last|top)\s+(\d+)\b|\b(\d+)\s+(?:lines?|rows?|largest|biggest|smallest|newest|oldest|latest)\b", re.I
 )
-_COUNT_FLAG = re.compile(r"-n|--lines|-c|--bytes|-\d+")
+_COUNT_FLAG = re.compile(r"-[nc]\d*|--lines|--bytes|-\d+")  # -n 5, -n5, -5, --lines=5, -c 5
+
+
+def _asked_count(request: str) -> str | None:
+    """The number of lines a request asks for (`the last 100 lines`, `the first 20`, `the 5 largest`), or None; a
+    range (`the last 18 to 24 months`) or a number of something else (`the last 3 days`) is none."""
+    m = _COUNT.search(request)
+    if m is None:
+        return None
+    after = request[m.end(1 if m.group(1) else 2) :]
+    if re.match(r"\s*(?:to|-|and|or)\s*\d", after) or _unit((after.split() or [""])[0]) not in ("", "line"):
+        return None
+    return m.group(1) or m.group(2)
 
 
 def _with_count(code: str, request: str) -> str:
-    """code with `-n N` after its one `head` or `tail` when the request asks for N lines (`the last 100 lines`, `the
-    first 20`, `the 5 largest`), N is not their default 10 and neither the command nor its `head`/`tail` has a count:
-    `tail server.log` -> `tail -n 100 server.log`. The template gains `-n`, on purpose: the count is what was asked."""
-    m = _COUNT.search(request)
+    """code with `-n N` after its one `head` or `tail` when the request asks for N lines (_asked_count), N is not
+    their default 10 and neither the command nor its `head`/`tail` has a count: `tail server.log` -> `tail -n 100
+    server.log`. The template gains `-n`, on purpose: the count is what was asked."""
+    count = _asked_count(request)
     tokens = bash_template_tokens(code)
     ends = [i for i, t in enumerate(tokens) if t in ("head", "tail")]
-    if m is None or len(ends) != 1 or (count := m.group(1) or m.group(2)) == "10" or _mentions(code, "num", count):
+    if count is None or count == "10" or len(ends) != 1 or _mentions(code, "num", count):  # 10: their default
         return code
     flags = itertools.takewhile(lambda t: t.startswith("-"), tokens[ends[0] + 1 :])
     sites = list(re.finditer(r"(?<![\w/.-])(?:head|tail)(?=\s|$|\|)", code))

@@ -209,12 +209,15 @@ def test_adapt_fills_the_folder_find_searches(code, known, asked, want):
         ("tail -f app.log", "follow the last 50 lines of app.log", "tail -n 50 -f app.log"),
         ("sudo head /var/log/x", "print the first 3 lines of /var/log/x", "sudo head -n 3 /var/log/x"),
         ("du -a | sort -n -r | head", "list the 5 largest files", "du -a | sort -n -r | head -n 5"),
-        # a count already given, their default 10, two heads and tails, or no count asked: as it was
+        # a count already given, their default 10, two heads and tails, or no count of lines asked: as it was
         ("tail -n 20 server.log", "show the last 100 lines of server.log", "tail -n 20 server.log"),
         ("head -5 f", "show the first 3 lines of f", "head -5 f"),
         ("head -c 20 f", "show the first 3 lines of f", "head -c 20 f"),
         ("tail server.log", "show the last 10 lines of server.log", "tail server.log"),
         ("cat f | head | tail", "show the first 3 lines of f", "cat f | head | tail"),
+        ("sort -n f | tail -n1", "show the last 5 lines of f", "sort -n f | tail -n1"),
+        ("ls -t | head", "list files of the last 3 days", "ls -t | head"),
+        ("ls -t | head", "files of the last 18 to 24 months", "ls -t | head"),
         ("tail server.log", "show the end of server.log", "tail server.log"),
     ],
 )
