@@ -45,11 +45,13 @@ def dump(data: Path, out: Path, limit: int | None) -> None:
         pools.append(list(cands))
         return rank(cands, lang)
 
-    generate.rank_candidates = saved
-    for i in range(0, len(pairs), 64):
-        g.generate([p.nl for p in pairs[i : i + 64]], "bash", k=5, seed=i, literals=False)
-        print(f"{min(i + 64, len(pairs))} / {len(pairs)}", flush=True)
-    generate.rank_candidates = rank
+    generate.rank_candidates = saved  # the generator looks it up in its module on each call
+    try:
+        for i in range(0, len(pairs), 64):  # batches and seeds as `cfusion eval` makes them: the same samples
+            g.generate([p.nl for p in pairs[i : i + 64]], "bash", k=5, seed=i, literals=False)
+            print(f"{min(i + 64, len(pairs))} / {len(pairs)}", flush=True)
+    finally:
+        generate.rank_candidates = rank
     rows = [{"refs": [p.code, *p.refs], "pool": pool} for p, pool in zip(pairs, pools, strict=True)]
     out.write_bytes(pickle.dumps(rows))
 
@@ -85,4 +87,7 @@ if __name__ == "__main__":
     d.add_argument("--limit", type=int)
     sub.add_parser("grid").add_argument("pools", type=Path)
     a = p.parse_args()
-    dump(a.data, a.out, a.limit) if a.cmd == "dump" else grid(a.pools)
+    if a.cmd == "dump":
+        dump(a.data, a.out, a.limit)
+    else:
+        grid(a.pools)
