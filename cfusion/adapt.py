@@ -58,6 +58,7 @@ _FUNCTION_WORDS = frozenset(
     "file files directory directories folder folders name names".split()
 )
 _SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
+_CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
 _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
 
 
@@ -220,10 +221,10 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
             value = word
         elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
             named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
-            value = word if named or re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", word) else None  # `DIR_NAME`
+            value = word if named or _CAPS.fullmatch(word) else None
         else:
             value = None
-        caps = value is not None and re.fullmatch(r"[A-Z][A-Z0-9_]{2,}/?", value)  # a placeholder even where named
+        caps = value is not None and _CAPS.fullmatch(value)  # a placeholder even where the known request names it
         if value is not None and value not in out and (caps or not _mentions(known, kind, value)):
             out.append(value)
     return out
