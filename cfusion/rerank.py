@@ -32,7 +32,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cfusion.bundle import dequantize_state, quantize_state
 from cfusion.checkpoint import load_tensors, read_json, save_tensors, write_text_atomic
 from cfusion.errors import CheckpointError
 from cfusion.features import pad
@@ -45,16 +44,14 @@ LINEARS += ("intermediate.dense", "output.dense")  # every linear layer of a Min
 
 @dataclass
 class RerankConfig:
-    rank: int = 8  # of each low-rank update; 0: MiniLM's blocks train in full instead (its embeddings stay frozen)
+    rank: int = 8  # of each low-rank update
     alpha: float = 16.0  # the updates are scaled by alpha / rank
     max_len: int = 96  # tokens of a pair, special tokens included; the longer side is cut first
     width: int = 384  # MiniLM's width, checked when loading
     code: bool = True  # the known side also holds the known request's command: "known [SEP] command"
 
     def __post_init__(self):
-        if self.rank < 0:
-            raise ValueError(f"RerankConfig.rank must be 0 or more, got {self.rank!r}")
-        for name in ("max_len", "width"):
+        for name in ("rank", "max_len", "width"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"RerankConfig.{name} must be positive, got {getattr(self, name)!r}")
         if self.max_len < 8:
@@ -102,9 +99,7 @@ class Reranker(nn.Module):
         self.cfg = cfg
         self.enc = copy.deepcopy(minilm).float()
         self.enc.requires_grad_(False)
-        if cfg.rank == 0:
-            self.enc.encoder.requires_grad_(True)
-        for layer in self.enc.encoder.layer if cfg.rank else ():
+        for layer in self.enc.encoder.layer:
             for path in LINEARS:
                 _set(layer, path, LowRank(_get(layer, path), cfg.rank, cfg.alpha / cfg.rank))
         self.head = nn.Linear(cfg.width, 1)
@@ -114,10 +109,8 @@ class Reranker(nn.Module):
         return self.head(self.enc(ids, lens, types)[:, 0]).squeeze(-1)
 
     def trained(self) -> dict[str, torch.Tensor]:
-        """What training changes, and all that is saved: the updates' factors (or, at rank 0, the blocks) and the
-        head."""
-        keep = ("enc.encoder.", "head.") if self.cfg.rank == 0 else ("head.",)
-        return {k: v for k, v in self.state_dict().items() if k.endswith((".a", ".b")) or k.startswith(keep)}
+        """What training changes, and all that is saved: the updates' factors and the head."""
+        return {k: v for k, v in self.state_dict().items() if k.endswith((".a", ".b")) or k.startswith("head.")}
 
     def merge(self) -> Reranker:
         """Fold every update into its layer (same scores, one plain matmul per layer); for inference only."""
@@ -129,10 +122,7 @@ class Reranker(nn.Module):
         return self.eval()
 
     def save(self, folder: Path) -> None:
-        """The trained tensors in fp16; at rank 0 (whole blocks, 10.6 M parameters) the matrices in int8 rows with a
-        scale per row, as `cfusion data quantize` stores the model (10.8 MB instead of 21.3 MB)."""
-        state = {k: v.detach().half().cpu() for k, v in self.trained().items()}
-        save_tensors(quantize_state(state) if self.cfg.rank == 0 else state, folder, NAME)
+        save_tensors({k: v.detach().half().cpu() for k, v in self.trained().items()}, folder, NAME)
         write_text_atomic(Path(folder) / f"{NAME}.json", json.dumps(dataclasses.asdict(self.cfg), indent=2))
 
     @classmethod
@@ -146,7 +136,7 @@ class Reranker(nn.Module):
         except (TypeError, ValueError) as e:
             raise CheckpointError(f"bad reranker config in {folder / f'{NAME}.json'}: {e}") from None
         net = cls(cfg, minilm)
-        state = dequantize_state(load_tensors(folder, NAME))
+        state = load_tensors(folder, NAME)
         want = net.trained()
         if set(state) != set(want) or any(state[k].shape != want[k].shape for k in want):
             raise CheckpointError(f"reranker weights in {folder} do not match rerank.json")
