@@ -6,16 +6,15 @@ change, those that become the pair's own command (exact match) and those that st
 """
 
 import sys
-from pathlib import Path
 
-import cfusion
 from cfusion.adapt import adapt
+from cfusion.bundle import installed_model
 from cfusion.memory import Memory
 from cfusion.metrics import exact_match
 
 
 def main(verbose: bool) -> None:
-    m = Memory.load(Path(cfusion.__file__).parent / "weights" / "bash")
+    m = Memory.load(installed_model("bash"))
     main_pairs = [i for i, extra in enumerate(m.extra) if not extra]
     vectors = m.vectors[main_pairs].float()
     sims = vectors @ vectors.T

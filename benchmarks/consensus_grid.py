@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import cfusion
 from cfusion import generate
-from cfusion.bundle import load_model
+from cfusion.bundle import installed_model, load_model
 from cfusion.data import read_pairs
 from cfusion.memory import Memory
 from cfusion.metrics import template_match
@@ -35,7 +34,7 @@ GRID = {  # constant -> values tried beside the shipped one
 
 def dump(data: Path, out: Path, limit: int | None) -> None:
     torch.set_grad_enabled(False)
-    net, tok, folder = load_model(Path(cfusion.__file__).parent / "weights" / "bash")  # the shipped model
+    net, tok, folder = load_model(installed_model("bash"))
     memory = Memory.load(folder)
     g = generate.Generator(net, tok, memory=memory, reranker=Reranker.load(folder, net.minilm))
     pairs = read_pairs(data, lang="bash")[:limit]

@@ -10,12 +10,10 @@ and, for LITERALS, that contains each expected literal; arguments are not checke
 """
 
 import sys
-from pathlib import Path
 
 import torch
 
-import cfusion
-from cfusion.bundle import load_model
+from cfusion.bundle import installed_model, load_model
 from cfusion.generate import Generator
 from cfusion.memory import Memory
 from cfusion.rerank import Reranker
@@ -158,4 +156,4 @@ def main(folders: list[str], verbose: bool) -> None:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "-v"]
-    main(args or [str(Path(cfusion.__file__).parent / "weights" / "bash")], "-v" in sys.argv)
+    main(args or [str(installed_model("bash"))], "-v" in sys.argv)

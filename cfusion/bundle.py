@@ -12,7 +12,7 @@ import torch
 
 from cfusion.checkpoint import load_tensors, read_json, read_latest, save_tensors
 from cfusion.config import ModelConfig
-from cfusion.errors import CheckpointError
+from cfusion.errors import CheckpointError, ModelNotInstalledError
 from cfusion.model import CodeFusion
 from cfusion.tokenizer import CodeTokenizer
 
@@ -60,6 +60,18 @@ def save_model(folder: Path, cfg: ModelConfig, tok: CodeTokenizer, state: dict[s
     (folder / "config.json").write_text(cfg.to_json())
     tok.save(folder)
     save_tensors(state, folder, "model")
+
+
+def installed_model(lang: str) -> Path:
+    """The folder of the model that ships inside the package for `lang` (cfusion/weights/LANG)."""
+    folder = Path(__file__).resolve().parent / "weights" / lang
+    if not (folder / "config.json").is_file():
+        raise ModelNotInstalledError(
+            f"no model is installed for {lang}",
+            hint=f"train one with `cfusion train --stage finetune --lang {lang} --data pairs.jsonl --out runs/{lang}` "
+            f"and pass `--model runs/{lang}`",
+        )
+    return folder
 
 
 def resolve(path: Path) -> Path:

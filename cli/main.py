@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from cfusion import LANGS
-from cfusion.errors import CfusionError, ModelNotInstalledError, UsageError
+from cfusion.errors import CfusionError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -34,16 +34,9 @@ def _stderr():
 
 
 def _installed_model(lang: str) -> Path:
-    import cfusion
+    from cfusion.bundle import installed_model  # imports torch: not at the top, so that --help stays fast
 
-    folder = Path(cfusion.__file__).resolve().parent / "weights" / lang
-    if not (folder / "config.json").is_file():
-        raise ModelNotInstalledError(
-            f"no model is installed for {lang}",
-            hint=f"train one with `cfusion train --stage finetune --lang {lang} --data pairs.jsonl --out runs/{lang}` "
-            f"and pass `--model runs/{lang}`",
-        )
-    return folder
+    return installed_model(lang)
 
 
 def _device(name: str) -> str:

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import cfusion
 
-import cfusion as pkg
-from cfusion.bundle import load_model
+from cfusion.bundle import installed_model, load_model
 from cfusion.generate import Generator
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
 from cfusion.rerank import Reranker
 
-WEIGHTS = Path(pkg.__file__).resolve().parent / "weights" / "bash"
+WEIGHTS = installed_model("bash")
 
 
 @pytest.fixture(scope="module")
