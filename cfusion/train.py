@@ -52,6 +52,7 @@ class TrainArgs:
     warmup: int = 100
     grad_clip: float = 1.0
     ema_decay: float = 0.999
+    high_noise: float = 0.0  # share of each batch whose t is drawn from the top eighth of the schedule (draw_noise)
     ckpt_every: int = 500
     log_every: int = 10
     seed: int = 0
@@ -71,6 +72,8 @@ class TrainArgs:
         for name in ("steps", "batch_size", "ckpt_every", "log_every"):
             if getattr(self, name) <= 0:
                 raise UsageError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if not 0.0 <= self.high_noise <= 1.0:
+            raise UsageError(f"--high-noise must be in 0..1, got {self.high_noise}")
         if not self.lr > 0:
             raise UsageError(f"--lr must be positive, got {self.lr}")
 
@@ -170,7 +173,8 @@ class StepBatches(torch.utils.data.Dataset):
         local = slice(d.rank * len(idx) // d.world, (d.rank + 1) * len(idx) // d.world)
         rng = random.Random(a.seed * 1_000_003 + step)
         batch = make_batch(self.feat, self.examples, idx[local], a, rng)  # each rank featurises only its own rows
-        noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step, memory="noise_memory" in batch)
+        memory = "noise_memory" in batch
+        noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step, memory, a.high_noise)
         batch.update({k: v[local] for k, v in noise.items()})
         return batch
 
@@ -400,12 +404,22 @@ def ddp_options() -> dict:
     return opts
 
 
-def draw_noise(B: int, cfg: ModelConfig, lang: str, T: int, seed: int, step: int, memory: bool) -> dict:
+def draw_noise(
+    B: int, cfg: ModelConfig, lang: str, T: int, seed: int, step: int, memory: bool, high: float = 0.0
+) -> dict:
     """t, noise and (memory=True: the generation task) the memory noise for the *global* batch, so every rank slices
-    the same draw: one DDP step then equals one single-process step on the same global batch."""
+    the same draw: one DDP step then equals one single-process step on the same global batch.
+
+    t is uniform over the schedule, except that a `high` share of the rows draws it from the top eighth. There the
+    code embeddings are nearly drowned, and the request is what tells the tokens apart; lower down, the nearest code
+    embedding to x_t already gives the token (RESULTS.md, "The sampler locked in its first guess")."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + step + 7)
     n = cfg.max_code_len[lang]
-    out = {"t": torch.randint(0, T, (B,), generator=g), "noise": torch.randn(B, n, cfg.d_latent, generator=g)}
+    t = torch.randint(0, T, (B,), generator=g)
+    if high > 0:
+        top = torch.randint(T - T // 8, T, (B,), generator=g)
+        t = torch.where(torch.rand(B, generator=g) < high, top, t)
+    out = {"t": t, "noise": torch.randn(B, n, cfg.d_latent, generator=g)}
     if memory:  # drawn last, so t and noise do not depend on it
         out["mem_noise"] = torch.randn(B, 16, cfg.d_model, generator=g)
     return out

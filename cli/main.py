@@ -231,6 +231,9 @@ def train(
     lr: float = typer.Option(5e-4, "--lr", help="Peak AdamW learning rate."),
     warmup: int = typer.Option(100, "--warmup", help="Warm-up steps."),
     ema_decay: float = typer.Option(0.999, "--ema-decay", help="EMA decay of the saved weights."),
+    high_noise: float = typer.Option(
+        0.0, "--high-noise", help="Share of each batch noised to the top eighth of the schedule (0 to 1)."
+    ),
     ckpt_every: int = typer.Option(500, "--ckpt-every", help="Checkpoint every N steps."),
     log_every: int = typer.Option(10, "--log-every", help="Log to metrics.jsonl every N steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
@@ -274,6 +277,7 @@ def train(
         lr=lr,
         warmup=min(warmup, steps),
         ema_decay=ema_decay,
+        high_noise=high_noise,
         ckpt_every=ckpt_every,
         log_every=log_every,
         seed=seed,

@@ -159,6 +159,8 @@ def test_missing_data_file(tmp_path):
 def test_bad_options_are_usage_errors():
     one_line_error(cfusion("gen", "list files", "-k", "many"), 2, "-k")
     one_line_error(cfusion("train", "--stage", "polish", "--data", "x", "--out", "y"), 2, "--stage")
+    high = cfusion("train", "--stage", "finetune", "--data", "x", "--out", "y", "--high-noise", "1.5")
+    one_line_error(high, 2, "--high-noise must be in 0..1")
 
 
 def test_train_writes_metrics_and_a_loadable_model(tiny_run):

@@ -12,9 +12,10 @@ from conftest import cfusion, nl2bash_pairs, write_jsonl
 
 from cfusion.bundle import load_model, model_state, save_model
 from cfusion.checkpoint import load_tensors, read_latest
+from cfusion.config import ModelConfig
 from cfusion.data import maskable_spans
 from cfusion.features import Featurizer
-from cfusion.train import TrainArgs, global_batch_indices, make_batch, train
+from cfusion.train import TrainArgs, draw_noise, global_batch_indices, make_batch, train
 
 
 def tiny_args(tmp_path, data, **kw) -> TrainArgs:
@@ -50,6 +51,17 @@ def test_batches_are_a_pure_function_of_step():
     assert a == [global_batch_indices(10, 4, s, seed=3) for s in range(6)]
     flat = sum(a[:5], [])[:10]  # the first 10 positions are one epoch: each example once
     assert sorted(flat) == list(range(10))
+
+
+def test_high_noise_draws_that_share_of_t_from_the_top_eighth():
+    cfg, T, B = ModelConfig(), 1200, 20_000
+    top = lambda high: (draw_noise(B, cfg, "bash", T, 0, 3, False, high)["t"] >= T - T // 8).float().mean().item()  # noqa: E731
+    assert abs(top(0.0) - 1 / 8) < 0.01  # uniform over the schedule
+    assert abs(top(0.5) - (0.5 + 0.5 / 8)) < 0.015 and top(1.0) == 1.0
+    a, b = draw_noise(8, cfg, "bash", T, 0, 3, False), draw_noise(8, cfg, "bash", T, 0, 3, False, 0.0)
+    assert torch.equal(a["t"], b["t"]) and torch.equal(a["noise"], b["noise"])  # the default draw is unchanged
+    again = draw_noise(8, cfg, "bash", T, 0, 3, False, 0.8)
+    assert torch.equal(again["t"], draw_noise(8, cfg, "bash", T, 0, 3, False, 0.8)["t"])  # still a function of step
 
 
 def test_pretraining_masks_only_identifiers_and_keywords(tmp_path, shared_data):
