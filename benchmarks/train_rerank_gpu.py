@@ -4,9 +4,10 @@ Training reads only the memory (`memory.safetensors`, `memory.json.gz`, 2.3 MB) 
 its wheel), so a device call carries those instead of the whole model folder. Each variant is trained with
 cfusion.rerank.train_reranker and saved in OUT/NAME as a model folder's rerank.json and rerank.safetensors, beside
 OUT/reports.json. With --pools (a gzipped JSON list of {"nl": request, "knowns": [known requests], "codes": [their
-commands]}), each variant also scores those pairs into OUT/pool_scores.json.gz, for tuning the ranking on the CPU. `cfusion data rerank` trains one reranker into a whole model
-folder. The shipped reranker is the defaults (rank 8, 96 tokens, known request and command, exact bonus 1.0) with
-seed 1; "r8" below is the earlier one, which read the requests alone:
+commands]}), each variant also scores those pairs into OUT/pool_scores.json.gz, for tuning the ranking on the CPU.
+`cfusion data rerank` trains one reranker into a whole model folder. The shipped reranker is the defaults (rank 8,
+96 tokens, known request and command, exact bonus 1.0) with seed 1; "r8" below is the earlier one, which read the
+requests alone:
 
     PYTHONSAFEPATH=1 python benchmarks/train_rerank_gpu.py .carry/rerank_in $OUT \\
         '{"c96x10s1": {"seed": 1}, "r8": {"exact": 0.0, "cfg": {"code": false, "max_len": 64}}}' \\
