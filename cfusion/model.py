@@ -207,11 +207,15 @@ class CodeFusion(nn.Module):
         """x0 = L(y). (B, n) -> (B, n, d_latent)"""
         return F.embedding(y, self.code_table())
 
-    @staticmethod
-    def nearest_embedding(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        """Each vector replaced by the row of `table` with the largest dot product (all rows have one norm, so the
-        nearest one); the same fused linear + argmax as the head. (..., d) -> (..., d)"""
-        return table[kernels.argmax_rows(x, table)]
+    def read_back(self, x0_hat: torch.Tensor, ctx: dict) -> torch.Tensor:
+        """The code embedding of the token that D and H read at each position of x0_hat: what a clamped step moves
+        toward (the fused argmax head, without the log-probabilities). (B, n, d_latent) -> (B, n, d_latent)
+
+        Not the code embedding nearest to x0_hat: early in sampling x0_hat is a blur of tokens, which D and H read
+        far better (70% of a training command's tokens from pure noise, against 39% for the nearest embedding;
+        benchmarks/RESULTS.md, "The sampler")."""
+        d_s = self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"])
+        return ctx["table"][kernels.argmax_rows(d_s, self.head.weight, self.head.bias)]
 
     def logits(self, d_s: torch.Tensor) -> torch.Tensor:
         return self.head(d_s)
@@ -261,10 +265,11 @@ class CodeFusion(nn.Module):
         }
 
     def denoise_step(self, x, ctx: dict, t, i, coefs, clamp: bool, z=None):
-        """One step of the sampler, in place on x: x0_hat = N(x_t, t); x <- the DDIM update toward x0_hat (snapped
-        to its nearest code embedding when clamping). t, i: (B,) timestep and step index. Returns x0_hat."""
+        """One step of the sampler, in place on x: x0_hat = N(x_t, t); x <- the DDIM update toward x0_hat, or when
+        clamping toward the code embeddings of the tokens D and H read from it (read_back). t, i: (B,) timestep and
+        step index. Returns x0_hat."""
         x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], t)
-        x0_next = self.nearest_embedding(x0_hat, ctx["table"]) if clamp else x0_hat
+        x0_next = self.read_back(x0_hat, ctx) if clamp else x0_hat
         x.copy_(kernels.noise_update(x, x0_next, z, coefs, i))
         return x0_hat
 
@@ -289,8 +294,9 @@ class CodeFusion(nn.Module):
     ):
         """k samples per request from one batched pass: x_T ~ N(0, I), `steps` denoising steps, then D and H once.
 
-        clamp: before each update, snap x0_hat to its nearest code embedding (Diffusion-LM's clamping trick), so
-        later steps start from real tokens rather than a blur of them; D and H still read the last x0_hat.
+        clamp: before each update, snap x0_hat to the code embeddings of the tokens D and H read from it (Diffusion-LM's
+        clamping trick, with the decoder as the reader), so later steps start from real tokens rather than a blur of
+        them; D and H still read the last x0_hat.
         Returns ids (B*k, n) and per-token log-probabilities of the chosen tokens (B*k, n), rows grouped by request.
         This is the eager loop; cfusion.generate replays the same step from a CUDA graph.
         """

@@ -84,12 +84,12 @@ def argmax_head(h, weight, bias):
     return argmax_head_ref(h, weight, bias)
 
 
-def argmax_rows(h, weight):
-    """argmax_v h W^T (ties to the lowest index) without the score: the torch path skips the logsumexp, a fifth of a
-    CPU request when clamping to the code embedding at every step."""
+def argmax_rows(h, weight, bias=None):
+    """argmax_v (h W^T + b) (ties to the lowest index) without the score: the torch path skips the logsumexp, a fifth
+    of a CPU request when clamping at every step."""
     if _triton_for(h, weight):
-        return argmax_head_triton(h, weight, None)[0]
-    return torch.nn.functional.linear(h, weight).float().argmax(dim=-1)
+        return argmax_head_triton(h, weight, bias)[0]
+    return torch.nn.functional.linear(h, weight, bias).float().argmax(dim=-1)
 
 
 __all__ = [

@@ -66,12 +66,16 @@ def test_argmax_rows_gives_the_heads_ids_on_both_paths():
     h = torch.randint(-3, 4, (3, 7, 16), generator=g).float()
     w = torch.randint(-3, 4, (301, 16), generator=g).float()
     w[290:] = w[argmax_head_ref(h, w, None)[0].flatten()[:11]]  # later copies of winners tie with them
-    want = argmax_head_ref(h, w, None)[0]
-    with kernels.use("torch"):
-        assert torch.equal(kernels.argmax_rows(h, w), want)
-    dev = triton_device()
-    with kernels.use("triton"):
-        assert torch.equal(kernels.argmax_rows(h.to(dev), w.to(dev)).cpu(), want)
+    b = torch.randint(-2, 3, (301,), generator=g).float()  # the decoder's head has a bias
+    for bias in (None, b):
+        want = argmax_head_ref(h, w, bias)[0]
+        with kernels.use("torch"):
+            assert torch.equal(kernels.argmax_rows(h, w, bias), want)
+        dev = triton_device()
+        with kernels.use("triton"):
+            on = None if bias is None else bias.to(dev)
+            assert torch.equal(kernels.argmax_rows(h.to(dev), w.to(dev), on).cpu(), want)
+    assert not torch.equal(argmax_head_ref(h, w, b)[0], argmax_head_ref(h, w, None)[0])  # the bias mattered
 
 
 @pytest.mark.gpu

@@ -139,17 +139,21 @@ def test_a_frozen_minilm_gets_no_gradient_and_is_not_saved():
     assert not m.minilm.training  # no dropout in a frozen encoder
 
 
-def test_nearest_embedding_snaps_to_the_closest_row():
-    m = tiny()
-    table = m.code_table()
+def test_a_clamped_step_moves_toward_the_tokens_the_head_reads():
+    m = tiny().eval()
+    b = batch(m.cfg, B=2)
+    ctx = m.prepare(b, 1)
     g = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, table.shape[0], (3, 5), generator=g)
-    noisy = table[ids] + 0.05 * torch.randn(3, 5, table.shape[1], generator=g)
-    snapped = m.nearest_embedding(noisy, table)
-    assert torch.equal(snapped, table[ids])  # small noise: back to the same rows, exactly
-    far = torch.randn(7, table.shape[1], generator=g)
-    best = torch.cdist(far, table).argmin(-1)  # one norm for all rows: max dot product = min distance
-    assert torch.equal(m.nearest_embedding(far, table), table[best])
+    x0_hat = torch.randn(2, 9, m.cfg.d_latent, generator=g)
+    logits = m.logits(m.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]))
+    want = ctx["table"][logits.argmax(-1)]
+    assert torch.equal(m.read_back(x0_hat, ctx), want)
+    # one DDIM step from x_t = x0_hat with c0 = 1, c1 = 0 lands on those embeddings exactly
+    x, coefs = x0_hat.clone(), torch.tensor([[1.0, 0.0, 0.0]])
+    step = torch.zeros(2, dtype=torch.long)
+    x0 = m.denoise_step(x, ctx, torch.full((2,), 5), step, coefs, clamp=True)
+    want = ctx["table"][m.logits(m.decoder(x0, ctx["kv_d"], ctx["mem_len"])).argmax(-1)]
+    assert torch.allclose(x, want) and not torch.allclose(want, x0)
 
 
 def test_clamped_and_plain_sampling_differ_but_share_shapes():

@@ -9,7 +9,7 @@ import pytest
 from conftest import cfusion
 
 from cfusion.bundle import installed_model, load_model
-from cfusion.generate import Generator
+from cfusion.generate import DEFAULT_STEPS, Generator
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
 from cfusion.rerank import Reranker
@@ -96,7 +96,7 @@ def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data
 def test_gen_uses_the_shipped_model_without_model_flag():
     proc = cfusion("gen", "find all txt files under the current directory", "--lang", "bash", "--json", check=True)
     out = json.loads(proc.stdout)
-    assert Path(out["model"]).resolve() == WEIGHTS and out["steps"] == 20
+    assert Path(out["model"]).resolve() == WEIGHTS and out["steps"] == DEFAULT_STEPS
     assert out["candidates"] and out["candidates"][0]["code"].startswith("find ")
     recalled = [c for c in out["candidates"] if "known" in c]
     assert out["recall"] == 30 and recalled and all("rerank" in c for c in recalled)  # the shipped reranker is used
