@@ -7,7 +7,7 @@ import pytest
 from conftest import cfusion, write_jsonl
 
 from cfusion.bundle import load_model
-from cfusion.generate import DEFAULT_STEPS, Generator
+from cfusion.generate import Generator
 
 
 def one_line_error(proc, code: int, needle: str):
@@ -40,7 +40,7 @@ def test_gen_json_reads_stdin_and_ranks_distinct_candidates(tiny_run):
         "gen", "-", "--model", str(run), "-k", "5", "--steps", "20", "--json", input=pairs[3]["nl"] + "\n", check=True
     )
     out = json.loads(proc.stdout)
-    assert out["request"] == pairs[3]["nl"] and out["k"] == 5 and out["steps"] == DEFAULT_STEPS and out["clamp"] is True
+    assert out["request"] == pairs[3]["nl"] and out["k"] == 5 and out["steps"] == 20 and out["clamp"] is True
     codes = [c["code"] for c in out["candidates"]]
     scores = [c["score"] for c in out["candidates"]]
     assert codes[0] == pairs[3]["code"] and len(set(codes)) == len(codes) <= 5
