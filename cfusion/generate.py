@@ -81,9 +81,10 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
-    - otherwise, for Bash, the consensus: the valid candidate whose template agrees most with all the others, each
-      weighted by its votes, RECALL_WEIGHT x its similarity and RERANK_WEIGHT x the reranker's softmax when there
-      are reranker scores (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
+    - otherwise, for Bash, the consensus: the valid candidate (a recalled one, when any is valid) whose template
+      agrees most with all the others, each weighted by its votes, RECALL_WEIGHT x its similarity and RERANK_WEIGHT
+      x the reranker's softmax when there are reranker scores (ties to the earlier one), a minimum-Bayes-risk choice
+      under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -91,7 +92,9 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid:
         best = recalled[0]
     elif lang == "bash" and len(order) > 1:
-        pool = [c for c in order if c.valid] or order
+        # a sample with no known request behind it votes, but answers first only when no recalled command is valid:
+        # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
+        pool = [c for c in order if c.valid and c.similarity is not None] or [c for c in order if c.valid] or order
         agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
         best = max(pool, key=lambda c: score[id(c)])

@@ -56,11 +56,26 @@ def test_recalled_pairs_weigh_by_similarity_in_the_consensus():
     assert [c.source for c in ranked] == ["memory", "memory", "memory", "model"]
 
 
+def test_a_sample_between_recalled_templates_votes_but_does_not_answer_first():
+    # `tail data.csv | head -` agrees with both recalled commands and with the samples like it, so the consensus
+    # would pick it; a sample answers first only when no recalled command is valid.
+    cands = [
+        cand("tail data.csv | head -", -0.01, votes=2),
+        cand("tail -f data. | head", -0.02, votes=2),
+        known("head data.csv", 0.72),
+        known("tail data.csv", 0.63),
+    ]
+    ranked = rank_candidates(cands, "bash")
+    assert ranked[0].code == "head data.csv" and ranked[0].source == "memory"
+    invalid = [cands[0], cands[1], known("head data.csv (", 0.72, valid=False), known("tail data.csv (", 0.63, False)]
+    assert rank_candidates(invalid, "bash")[0].source == "model"
+
+
 def test_a_near_identical_known_request_answers_as_it_stands():
     cands = [cand("ls -la", -0.1, votes=5), known("ls -l | wc -l", 0.96), known("ls", 0.5)]
     assert rank_candidates(cands, "bash")[0].code == "ls -l | wc -l"
-    cands[1].similarity = 0.94  # below SAME_REQUEST: the five votes for `ls -la` win
-    assert rank_candidates(cands, "bash")[0].code == "ls -la"
+    cands[1].similarity = 0.94  # below SAME_REQUEST: the consensus, where five votes for `ls -la` pull toward `ls`
+    assert rank_candidates(cands, "bash")[0].code == "ls"
 
 
 def test_a_candidate_both_sampled_and_recalled_says_so():
