@@ -15,8 +15,8 @@ import torch
 
 from cfusion.bundle import installed_model, load_model
 from cfusion.data import read_pairs
+from cfusion.diffusion import Schedule
 from cfusion.features import Featurizer
-from cfusion.generate import Generator
 
 
 def main(data: Path, model: Path, n: int, steps: int) -> None:
@@ -25,7 +25,7 @@ def main(data: Path, model: Path, n: int, steps: int) -> None:
     net, tok, _ = load_model(model)
     pairs = read_pairs(data, lang="bash")
     pairs = pairs[:: max(1, len(pairs) // n)][:n]
-    feat, sched = Featurizer(net.cfg, tok), Generator(net, tok).schedule
+    feat, sched = Featurizer(net.cfg, tok), Schedule(net.cfg.diffusion_steps, net.cfg.schedule_offset)
     batch = feat.requests([p.nl for p in pairs])
     y = feat.code([p.code for p in pairs], "bash")
     B, T = len(pairs), net.cfg.diffusion_steps

@@ -412,7 +412,7 @@ def draw_noise(
 
     t is uniform over the schedule, except that a `high` share of the rows draws it from the top eighth. There the
     code embeddings are nearly drowned, and the request is what tells the tokens apart; lower down, the nearest code
-    embedding to x_t already gives the token (RESULTS.md, "The sampler locked in its first guess")."""
+    embedding to x_t already gives the token (benchmarks/RESULTS.md, "The sampler")."""
     g = torch.Generator().manual_seed(seed * 1_000_003 + step + 7)
     n = cfg.max_code_len[lang]
     t = torch.randint(0, T, (B,), generator=g)
