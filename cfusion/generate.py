@@ -23,6 +23,7 @@ DEFAULT_STEPS = 10  # clamped steps read x0_hat through the decoder: 10 cost les
 
 
 DEFAULT_RECALL = 30  # known pairs recalled per request when the model has a memory
+SAMPLE_WEIGHT = 40.0  # the k samples' share of the consensus, split by votes (RESULTS.md, "The samples' share")
 RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of similarity (chosen in RESULTS.md)
 SAME_REQUEST = 0.95  # a known request at least this similar answers the new one as it stands
 RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softmax(score / RERANK_TEMPERATURE)
@@ -64,10 +65,11 @@ class Candidate:
 
 
 def _weights(cands: list[Candidate]) -> list[float]:
-    """Each candidate's weight in the consensus: its votes, RECALL_WEIGHT x its similarity and, for the candidates
-    the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's softmax over them, where an extra pair's
-    score counts EXTRA_PENALTY less."""
-    w = np.array([c.votes + RECALL_WEIGHT * (c.similarity or 0.0) for c in cands])
+    """Each candidate's weight in the consensus: its share of SAMPLE_WEIGHT by its votes, RECALL_WEIGHT x its
+    similarity and, for the candidates the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's
+    softmax over them, where an extra pair's score counts EXTRA_PENALTY less."""
+    votes = np.array([c.votes for c in cands], dtype=float)
+    w = SAMPLE_WEIGHT * votes / max(1.0, votes.sum()) + RECALL_WEIGHT * np.array([c.similarity or 0.0 for c in cands])
     scored = np.array([c.rerank is not None for c in cands])
     if scored.any():
         r = np.array([c.rerank - EXTRA_PENALTY * c.extra if c.rerank is not None else 0.0 for c in cands])
@@ -82,9 +84,9 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
     - otherwise, for Bash, the consensus: the valid candidate (a recalled one, when any is valid) whose template
-      agrees most with all the others, each weighted by its votes, RECALL_WEIGHT x its similarity and RERANK_WEIGHT
-      x the reranker's softmax when there are reranker scores (ties to the earlier one), a minimum-Bayes-risk choice
-      under the benchmark's own metric.
+      agrees most with all the others, each weighted by its share of SAMPLE_WEIGHT by votes, RECALL_WEIGHT x its
+      similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores (ties to the earlier
+      one), a minimum-Bayes-risk choice under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))

@@ -1,3 +1,5 @@
+import pytest
+
 from cfusion.generate import Candidate, rank_candidates
 
 
@@ -31,6 +33,26 @@ def test_an_invalid_candidate_never_comes_first_when_a_valid_one_exists():
     ]
     ranked = rank_candidates(cands, "bash")
     assert ranked[0].valid and [c.valid for c in ranked] == [True, False, False]
+
+
+def test_the_samples_share_is_split_by_their_votes():
+    from cfusion.generate import SAMPLE_WEIGHT, _weights
+
+    five = [cand("ls -la", -0.1, votes=3), cand("ls -l", -0.2, votes=2)]
+    ten = [cand("ls -la", -0.1, votes=6), cand("ls -l", -0.2, votes=4)]
+    assert _weights(five) == pytest.approx(_weights(ten))
+    assert _weights(five) == pytest.approx([0.6 * SAMPLE_WEIGHT, 0.4 * SAMPLE_WEIGHT])
+
+
+def test_agreeing_samples_overrule_a_close_reranker_call():
+    def recalled(code, rerank):
+        return Candidate(code, None, 0, True, similarity=0.7, known="k", rerank=rerank)
+
+    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", 0.3)]
+    assert rank_candidates(close, "bash")[0].code == "ls -la /tmp"  # the reranker leans to `ls`
+    # five samples of `du -sh .` carry SAMPLE_WEIGHT between them; five votes of weight 1 (before) did not tip it
+    voted = [cand("du -sh .", -0.1, votes=5), *close]
+    assert rank_candidates(voted, "bash")[0].code == "du -sh /tmp"
 
 
 def test_other_languages_keep_validity_then_score():
