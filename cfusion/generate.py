@@ -166,7 +166,7 @@ class StepGraph:
         self.ctx = {
             "mem_len": torch.ones(rows, device=dev, dtype=torch.long),
             "kv_n": kv_buffers(cfg.n_denoiser_layers),
-            "kv_d": kv_buffers(cfg.n_decoder_layers),  # a clamped step reads x0_hat through the decoder
+            "kv_d": kv_buffers(cfg.n_decoder_layers) if clamp else [],  # only a clamped step runs the decoder
             "table": model.code_table().detach(),
         }
         self.x = torch.zeros(rows, n, cfg.d_latent, device=dev, dtype=dtype)
@@ -186,7 +186,8 @@ class StepGraph:
         """The first len(ts) - 1 steps from x; returns x_{t_last}, ready for the last denoiser call."""
         self.x.copy_(x)
         self.ctx["mem_len"].copy_(ctx["mem_len"])
-        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"] + self.ctx["kv_d"], ctx["kv_n"] + ctx["kv_d"]):
+        given = ctx["kv_n"] + (ctx["kv_d"] if self.clamp else [])
+        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"] + self.ctx["kv_d"], given, strict=True):
             k[:, :, : k_in.shape[2]].copy_(k_in)
             v[:, :, : v_in.shape[2]].copy_(v_in)
         self.ts.copy_(torch.tensor(ts, dtype=torch.long), non_blocking=True)

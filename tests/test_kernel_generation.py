@@ -57,3 +57,9 @@ def test_graphs_and_kernels_match_the_eager_torch_path_on_gpu(tiny_run):
     assert same >= 14, same
     top = [cs[0].score for cs in outs["eager"] if cs]
     assert [cs[0].score for cs in outs["graph-triton"] if cs] == pytest.approx(top, abs=0.05)
+    plain = {}  # unclamped, the graph carries no decoder keys and values
+    for graphs in (False, True):
+        model, tok, _ = load_model(run, dev)
+        g = Generator(model, tok, kernels="torch", graphs=graphs)
+        plain[graphs] = [[c.code for c in cs] for cs in g.generate(requests, "bash", k=3, steps=20, clamp=False)]
+    assert plain[True] == plain[False] and plain[True] != eager
