@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from cfusion import kernels
 from cfusion.bundle import installed_model, load_model
 from cfusion.data import read_pairs
 from cfusion.diffusion import Schedule
@@ -42,8 +43,8 @@ def main(data: Path, model: Path, n: int, steps: int) -> None:
     print(f"sampling, {steps} steps: % of code tokens read right (nearest embedding / decoder + head), exact")
     for i, t in enumerate(ts):
         x0_hat = net.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((B,), t))
-        nearest = (x0_hat @ ctx["table"].T).argmax(-1)
-        head = net.logits(net.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"])).argmax(-1)
+        nearest = kernels.argmax_rows(x0_hat, ctx["table"])
+        head = kernels.argmax_rows(net.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]), net.head.weight, net.head.bias)
         acc = [100 * float(((ids == y) & real).sum() / real.sum()) for ids in (nearest, head)]
         exact = 100 * float((head == y).all(1).float().mean())
         print(f"  step {i:3d}  t {t:5d}  {acc[0]:5.1f} / {acc[1]:5.1f}  exact {exact:5.1f}")
