@@ -123,12 +123,12 @@ def test_literals_are_found_by_kind_in_order():
             "find /etc -maxdepth 1 | tail",
         ),
         ("sleep 10", "Wait a while", "wait 2 hours", "sleep 10"),
-        # counts that differ: file names and paths pair apart where those agree
+        # counts that differ: file names and paths pair apart where those agree (then find's `~` takes the folder)
         (
             "find ~ -name readme.txt",
             "find files named readme.txt in home",
             "find files named README.md under /home",
-            "find ~ -name README.md",
+            "find /home -name README.md",
         ),
         # shared literals stay, and so does everything when the counts do not agree
         (
@@ -156,6 +156,9 @@ def test_literals_are_found_by_kind_in_order():
             "find /srv -size +50k",
         ),
         ("find . -name '*.py'", "find python files", "find python files under ~/src", "find ~/src -name '*.py'"),
+        # and so does its `~`, where the known request said home in words
+        ("find ~ -name x.md", "find x.md in my home folder", "find x.md under /home", "find /home -name x.md"),
+        ("find ~/ -type d", "list the folders in your home", "list the folders in /srv/data", "find /srv/data -type d"),
         # find's sizes take the request's unit (a fraction, which find cannot read, stays as it was)
         ("find . -size +50k", "Find files over 50k", "find files over 50M in /srv", "find /srv -size +50M"),
         ("find / -size +1024M", "Find files over 1024 megabytes", "find files over 2 GB", "find / -size +2G"),
