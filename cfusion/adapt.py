@@ -64,7 +64,9 @@ _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
 
 def _kind(word: str) -> tuple[str, str] | None:
     """(kind, value) of one word when it is a literal. A relative path needs a dot or two slashes or a trailing one,
-    so that `and/or` and `regular/normal` are words."""
+    so that `and/or` and `regular/normal` are words. A word with `<` in it (`/home/<user>`) is a placeholder."""
+    if "<" in word:
+        return None
     if _URL.fullmatch(word):
         return "url", word
     if _EXT.fullmatch(word):

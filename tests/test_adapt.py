@@ -25,6 +25,7 @@ def test_literals_are_found_by_kind_in_order():
         ("url", "https://a.org/x"),
     ]
     assert literals("show running processes") == []
+    assert literals("find all video files in the folder /home/<user>") == []  # a placeholder, not a path
 
 
 @pytest.mark.parametrize(
