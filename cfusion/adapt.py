@@ -13,10 +13,11 @@ with the same template (utilities and flags; a `-10` flag may become `-20`), or 
 
 Three additions then fill what the known request left out or had otherwise: a size the request names sets the unit
 and comparison of find's `-size` on that number (`-size -100c` -> `-size +100M` for `larger than 100MB`); the one
-folder the request names becomes the `.` or `~` that a lone `find` searches (`find . -size +50k` -> `find /srv -size
-+50k`); and a count of lines the request asks for joins a lone `head` or `tail` that has none (`tail server.log` ->
-`tail -n 100 server.log`; the template gains `-n`). Values that are not plain words are shell-quoted, so a literal
-never becomes code. Measured in benchmarks/RESULTS.md ("Literals" and "Filling in what the known request left out").
+folder the request names becomes the `.` or `~` that a lone `find` searches (`find . -size +50k` ->
+`find /srv -size +50k`); and a count of lines the request asks for joins a lone `head` or `tail` that has none
+(`tail server.log` -> `tail -n 100 server.log`; the template gains `-n`). Values that are not plain words are
+shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md ("Literals" and "Filling in what the
+known request left out").
 """
 
 from __future__ import annotations
