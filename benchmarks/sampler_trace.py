@@ -42,14 +42,16 @@ def main(data: Path, model: Path, n: int, steps: int) -> None:
     real = y != 0
     print(f"sampling, {steps} steps: % of code tokens read right (nearest embedding / decoder + head), exact")
     for i, t in enumerate(ts):
-        x0_hat = net.denoiser(x, ctx["kv_n"], ctx["mem_len"], torch.full((B,), t))
+        tt = torch.full((B,), t)
+        if i + 1 < len(ts):  # x0_hat of x as it was; x moves on in place
+            x0_hat = net.denoise_step(x, ctx, tt, torch.full((B,), i), coefs, clamp=True)
+        else:  # the last step only reads x0_hat
+            x0_hat = net.denoiser(x, ctx["kv_n"], ctx["mem_len"], tt)
         nearest = kernels.argmax_rows(x0_hat, ctx["table"])
-        head = kernels.argmax_rows(net.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]), net.head.weight, net.head.bias)
+        head = net.read_tokens(x0_hat, ctx)
         acc = [100 * float(((ids == y) & real).sum() / real.sum()) for ids in (nearest, head)]
         exact = 100 * float((head == y).all(1).float().mean())
         print(f"  step {i:3d}  t {t:5d}  {acc[0]:5.1f} / {acc[1]:5.1f}  exact {exact:5.1f}")
-        if i + 1 < len(ts):
-            net.denoise_step(x, ctx, torch.full((B,), t), torch.full((B,), i), coefs, clamp=True)
 
 
 if __name__ == "__main__":

@@ -207,15 +207,20 @@ class CodeFusion(nn.Module):
         """x0 = L(y). (B, n) -> (B, n, d_latent)"""
         return F.embedding(y, self.code_table())
 
+    def read_tokens(self, x0_hat: torch.Tensor, ctx: dict) -> torch.Tensor:
+        """The token that D and H read at each position of x0_hat (the fused argmax head, without the
+        log-probabilities). (B, n, d_latent) -> (B, n)"""
+        d_s = self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"])
+        return kernels.argmax_rows(d_s, self.head.weight, self.head.bias)
+
     def read_back(self, x0_hat: torch.Tensor, ctx: dict) -> torch.Tensor:
-        """The code embedding of the token that D and H read at each position of x0_hat: what a clamped step moves
-        toward (the fused argmax head, without the log-probabilities). (B, n, d_latent) -> (B, n, d_latent)
+        """The code embedding of the token that D and H read at each position of x0_hat (read_tokens): what a clamped
+        step moves toward. (B, n, d_latent) -> (B, n, d_latent)
 
         Not the code embedding nearest to x0_hat: early in sampling x0_hat is a blur of tokens, which D and H read
         far better (70% of a training command's tokens from pure noise, against 39% for the nearest embedding;
         benchmarks/RESULTS.md, "The sampler")."""
-        d_s = self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"])
-        return ctx["table"][kernels.argmax_rows(d_s, self.head.weight, self.head.bias)]
+        return ctx["table"][self.read_tokens(x0_hat, ctx)]
 
     def logits(self, d_s: torch.Tensor) -> torch.Tensor:
         return self.head(d_s)
