@@ -1,11 +1,11 @@
 """GPU latency of one request with recall and the reranker, with the request's literals carried into the recalled
-commands (cfusion.adapt) or not, side by side in one run.
+commands (cfusion.adapt) or not, and with the sketch's vote (cfusion.sketch) or not, side by side in one run.
 
 The shipped memory and reranker recall and rank (real MiniLM), over a random `small` denoiser (speed does not depend
 on its weights). The requests are the 40 LITERALS of everyday_bash.py, each once a run, with the literal parser's cache
-cleared before each setting; the two settings alternate, three runs each (--runs). Writes OUT/literals_latency.json.
+cleared before each setting; the settings take turns, three runs each (--runs). Writes OUT/literals_latency.json.
 
-    PYTHONSAFEPATH=1 python benchmarks/literals_latency_gpu.py $OUT FOLDER    # FOLDER: memory.* and rerank.*
+    PYTHONSAFEPATH=1 python benchmarks/literals_latency_gpu.py $OUT FOLDER    # FOLDER: memory.*, rerank.*, sketch.*
 """
 
 import argparse
@@ -19,6 +19,9 @@ from cfusion import adapt
 from cfusion.bench import latency, load_generator
 from cfusion.memory import Memory
 from cfusion.rerank import Reranker
+from cfusion.sketch import Sketch
+
+SETTINGS = ((True, True), (True, False), (False, False))  # (literals, sketch): as shipped, then each left out
 
 
 def main(out: Path, folder: Path, device: str, runs: int) -> None:
@@ -30,14 +33,15 @@ def main(out: Path, folder: Path, device: str, runs: int) -> None:
     g = load_generator(None, "small", device, "triton" if device == "cuda" else "torch", True, recall=True)
     g.memory = Memory.load(folder)
     g.reranker = Reranker.load(folder, g.model.minilm).to(device=device, dtype=g.model.embed.weight.dtype)
+    sketch = Sketch.load(folder)
     requests = tuple(r for r, *_ in LITERALS)
     res = []
     for run in range(runs):
-        for literals in (True, False) if run % 2 else (False, True):
+        for literals, sketched in SETTINGS[::-1] if run % 2 else SETTINGS:
             adapt._found.cache_clear()  # each request's literals parsed cold, as in a fresh process
-            res.append(
-                {"run": run, "literals": literals, **latency(g, 5, 20, len(requests), requests, literals=literals)}
-            )
+            g.sketch = sketch if sketched else None
+            timing = latency(g, 5, 20, len(requests), requests, literals=literals)
+            res.append({"run": run, "literals": literals, "sketch": sketched, **timing})
             print(res[-1], flush=True)
     (out / "literals_latency.json").write_text(json.dumps(res, indent=1))
 
@@ -45,7 +49,7 @@ def main(out: Path, folder: Path, device: str, runs: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("folder", type=Path, help="a folder with memory.safetensors, memory.json.gz and rerank.*")
+    ap.add_argument("folder", type=Path, help="a folder with memory.*, rerank.* and sketch.*")
     ap.add_argument("--device", default="cuda", help="cuda; cpu only to try the script")
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()

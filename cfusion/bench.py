@@ -191,13 +191,15 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
     from cfusion.memory import Memory, dequantize, quantize
     from cfusion.model import CodeFusion
     from cfusion.rerank import RerankConfig, Reranker
+    from cfusion.sketch import Sketch
     from cfusion.tokenizer import CodeTokenizer
 
-    memory = reranker = None
+    memory = reranker = sketch = None
     if model_path is not None:
         model, tok, folder = load_model(model_path, device)
         memory = Memory.load(folder) if recall else None
         reranker = Reranker.load(folder, model.minilm) if memory is not None else None
+        sketch = Sketch.load(folder) if memory is not None else None
     else:
         cfg = preset(preset_name)
         tok = CodeTokenizer.train(["find . -name '*.txt'", "ls -la /tmp", "grep -r foo ."] * 50, 300)
@@ -209,7 +211,7 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
         memory = Memory([f"request {i}" for i in range(n)], [f"ls -l dir{i}" for i in range(n)], ["bash"] * n, vectors)
     if memory is not None and reranker is None:  # timed with an untrained reranker of the shipped shape
         reranker = Reranker(RerankConfig(width=model.minilm.width), model.minilm).merge()
-    return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory, reranker=reranker)
+    return Generator(model, tok, kernels=kernels_mode, graphs=graphs, memory=memory, reranker=reranker, sketch=sketch)
 
 
 REQUEST = "find all txt files under the current directory and delete them"

@@ -17,6 +17,8 @@ from cfusion.memory import Memory, mean_pool
 from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
 from cfusion.rerank import Reranker, known_side, pair_batch, score_pairs
+from cfusion.sketch import Sketch
+from cfusion.sketch import agreement as sketch_agreement
 from cfusion.tokenizer import PAD_ID, CodeTokenizer
 
 DEFAULT_STEPS = 10  # clamped steps read x0_hat through the decoder: 10 cost less than 20 did before (RESULTS.md)
@@ -29,6 +31,7 @@ SAME_REQUEST = 0.95  # a known request at least this similar answers the new one
 RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softmax(score / RERANK_TEMPERATURE)
 RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS.md, "The reranker")
 EXTRA_PENALTY = 1.0  # an extra memory pair's reranker score counts this much less (RESULTS.md, "Everyday requests")
+SKETCH_WEIGHT = 20.0  # the sketch's share of the consensus, times its template cosine (RESULTS.md, "The sketch")
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
@@ -79,14 +82,15 @@ def _weights(cands: list[Candidate]) -> list[float]:
     return w.tolist()
 
 
-def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
+def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] | None = None) -> list[Candidate]:
     """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
     - otherwise, for Bash, the consensus: the valid candidate (a recalled one, when any is valid) whose template
       agrees most with all the others, each weighted by its share of SAMPLE_WEIGHT by votes, RECALL_WEIGHT x its
-      similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores (ties to the earlier
-      one), a minimum-Bayes-risk choice under the benchmark's own metric.
+      similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
+      its template's cosine with the `sketch` (cfusion.sketch: each template token's probability) when there is
+      one (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -98,6 +102,8 @@ def rank_candidates(cands: list[Candidate], lang: str) -> list[Candidate]:
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
         pool = [c for c in order if c.valid and c.similarity is not None] or [c for c in order if c.valid] or order
         agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
+        if sketch:
+            agreement = agreement + SKETCH_WEIGHT * sketch_agreement([c.code for c in order], sketch)
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
         best = max(pool, key=lambda c: score[id(c)])
     else:
@@ -237,6 +243,7 @@ class Generator:
         graphs: bool = True,
         memory: Memory | None = None,
         reranker: Reranker | None = None,
+        sketch: Sketch | None = None,
     ):
         from cfusion.kernels import check_mode
 
@@ -266,6 +273,13 @@ class Generator:
                 hint="retrain it with `cfusion data rerank --model MODEL`",
             )
         self.reranker = reranker.to(self.device) if reranker is not None and memory is not None else None
+        if sketch is not None and sketch.cfg.width != width:
+            raise CheckpointError(
+                f"the sketch reads {sketch.cfg.width}-wide sentence vectors, but this model's encoder gives "
+                f"{width or 'none'}",
+                hint="retrain it with `cfusion data sketch --model MODEL`",
+            )
+        self.sketch = sketch if memory is not None else None  # it reads the vectors that recall computes
         self.schedule = Schedule(self.cfg.diffusion_steps, self.cfg.schedule_offset)
 
     @property
@@ -311,9 +325,13 @@ class Generator:
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
+        sketches = [None] * len(requests)
         if recall:
             m = self.memory
-            sims, near = m.search(mean_pool(batch["enc_hidden"], batch["enc_len"]), recall, lang)
+            queries = mean_pool(batch["enc_hidden"], batch["enc_len"])  # (B, width), float32 on the CPU
+            sims, near = m.search(queries, recall, lang)
+            if self.sketch is not None and lang == "bash":
+                sketches = self.sketch.predict(requests, queries)
             for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
                 for sim, j in zip(ss, js):
                     mine.setdefault(m.codes[j], (sim, m.requests[j], m.extra[j]))
@@ -348,7 +366,7 @@ class Generator:
                 c.similarity, c.known, c.extra = sim, known, extra
                 if reranked is not None:
                     c.rerank = next(reranked)
-            ranked = rank_candidates(list(found.values()), lang)
+            ranked = rank_candidates(list(found.values()), lang, sketches[r])
             out.append(_with_literals(ranked, requests[r], k) if literals and lang == "bash" else ranked[:k])
         return out
 

@@ -62,6 +62,7 @@ def _generator(
     from cfusion.kernels import MODES, check_mode
     from cfusion.memory import Memory
     from cfusion.rerank import Reranker
+    from cfusion.sketch import Sketch
 
     if kernels not in MODES:
         raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
@@ -70,7 +71,8 @@ def _generator(
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
     memory = Memory.load(folder) if recall else None
     reranker = Reranker.load(folder, net.minilm) if memory is not None else None
-    g = Generator(net, tok, kernels=kernels, memory=memory, reranker=reranker)
+    sketch = Sketch.load(folder) if memory is not None else None
+    g = Generator(net, tok, kernels=kernels, memory=memory, reranker=reranker, sketch=sketch)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps, recall)
     return g, folder, steps
@@ -545,6 +547,47 @@ def data_rerank(
             f"held-out template match @1: reranker {report['val_rerank@1']:.2f}, nearest {report['val_nearest@1']:.2f}"
         )
     _stderr().print(f"loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}; reranker -> {folder}/rerank.*")
+    print(folder)
+
+
+@data_app.command("sketch")
+def data_sketch(
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder with a memory; sketch.* is written into it."),
+    epochs: int = typer.Option(8, "--epochs", help="Passes over the memory's Bash pairs."),
+    seed: int = typer.Option(0, "--seed"),
+):
+    """Train the sketch that predicts, from a request's words, which template tokens its answer holds; a voter in the
+    Bash consensus of `gen` and `eval`. Learns from the model's memory (requests, commands and stored vectors) on the
+    CPU, in a minute or two for the shipped memory.
+    Example: cfusion data sketch --model runs/bash/model
+    """
+    from rich.progress import Progress
+
+    from cfusion.bundle import resolve
+    from cfusion.memory import Memory
+    from cfusion.sketch import SketchConfig, train_sketch
+
+    if epochs < 1:
+        raise UsageError(f"--epochs must be positive, got {epochs}")
+    folder = resolve(model)
+    memory = Memory.load(folder)
+    if memory is None or "bash" not in memory.langs:
+        raise UsageError(
+            f"{folder} has no memory of Bash pairs", hint=f"run `cfusion data memory PAIRS --model {folder}`"
+        )
+    with Progress(console=_stderr(), transient=True) as bar:
+        task = bar.add_task("training the sketch", total=epochs)
+        net, report = train_sketch(
+            memory,
+            cfg=SketchConfig(epochs=epochs, width=memory.vectors.shape[1]),
+            seed=seed,
+            log=lambda e, r: bar.update(task, completed=e),
+        )
+    net.save(folder)
+    _stderr().print(
+        f"{report['pairs']} pairs, {report['words']} words, {report['tokens']} tokens; loss {report['first_loss']:.3f}"
+        f" -> {report['last_loss']:.3f} in {report['seconds']:.0f} s; sketch -> {folder}/sketch.*"
+    )
     print(folder)
 
 

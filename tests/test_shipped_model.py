@@ -1,6 +1,6 @@
-"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs and its reranker, and
-answers well-known requests with valid commands of the expected utility, alone and with recall. These are requests it
-gets right today, kept as a regression check, not a quality claim (see MODEL.md)."""
+"""The Bash model that ships inside the package: it loads offline, with its memory of known pairs, its reranker and its
+sketch, and answers well-known requests with valid commands of the expected utility, alone and with recall. These are
+requests it gets right today, kept as a regression check, not a quality claim (see MODEL.md)."""
 
 import json
 from pathlib import Path
@@ -13,6 +13,7 @@ from cfusion.generate import DEFAULT_STEPS, Generator
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
 from cfusion.rerank import Reranker
+from cfusion.sketch import Sketch
 
 WEIGHTS = installed_model("bash")
 
@@ -20,7 +21,8 @@ WEIGHTS = installed_model("bash")
 @pytest.fixture(scope="module")
 def shipped() -> Generator:
     model, tok, folder = load_model(WEIGHTS)
-    return Generator(model, tok, memory=Memory.load(folder), reranker=Reranker.load(folder, model.minilm))
+    memory, reranker = Memory.load(folder), Reranker.load(folder, model.minilm)
+    return Generator(model, tok, memory=memory, reranker=reranker, sketch=Sketch.load(folder))
 
 
 def test_shipped_weights_fit_the_budget():
@@ -100,6 +102,22 @@ def test_gen_uses_the_shipped_model_without_model_flag():
     assert out["candidates"] and out["candidates"][0]["code"].startswith("find ")
     recalled = [c for c in out["candidates"] if "known" in c]
     assert out["recall"] == 30 and recalled and all("rerank" in c for c in recalled)  # the shipped reranker is used
+
+
+@pytest.mark.parametrize(
+    "request_,want,unwanted",
+    [
+        ("display a long listing of all the files in the current folder", ("find", "ls", "-l"), "tar"),
+        ("find all txt files in the current folder and do not search in sub directories", ("find", "-maxdepth"), "ls"),
+        ("count the number of lines in notes.txt", ("wc", "-l"), "find"),
+    ],
+)
+def test_the_shipped_sketch_reads_what_the_request_asks_for(shipped, request_, want, unwanted):
+    from cfusion.memory import sentence_vectors
+
+    (sketch,) = shipped.sketch.predict([request_], sentence_vectors(shipped.model, shipped.feat, [request_]))
+    assert all(sketch.get(t, 0.0) > 0.5 for t in want), sketch
+    assert sketch.get(unwanted, 0.0) < 0.1, sketch
 
 
 def test_the_shipped_memory_is_nl2bash_outside_the_test_split(shared_data):
