@@ -9,10 +9,10 @@ SKETCH_WEIGHT x the cosine of each candidate's template to those probabilities, 
 expected template.
 
 It is a linear model, trained from the model's memory (its requests, commands and stored MiniLM vectors) on a CPU in
-a minute or two: the request's lowercased words and word pairs (a bag) plus its MiniLM sentence vector, through a
+under a minute: the request's lowercased words and word pairs (a bag) plus its MiniLM sentence vector, through a
 `hidden`-wide bottleneck, to one logit per template token, by binary cross-entropy. At run time it costs a sparse sum
 and two small matmuls, no model pass: the sentence vector is the one recall already computed. Saved in the model
-folder as `sketch.json` (config, words, tokens) and `sketch.safetensors` (fp16). On the CodeFusion Bash test split it
+folder as `sketch.json.gz` (config, words, tokens) and `sketch.safetensors` (fp16). On the CodeFusion Bash test split it
 lifts template match @1 from 65.71 to 66.23 (benchmarks/RESULTS.md, "The sketch").
 """
 
