@@ -32,6 +32,8 @@ RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softma
 RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS.md, "The reranker")
 EXTRA_PENALTY = 1.0  # an extra memory pair's reranker score counts this much less (RESULTS.md, "Everyday requests")
 SKETCH_WEIGHT = 20.0  # the sketch's share of the consensus, times its template cosine (RESULTS.md, "The sketch")
+SHARED_WEIGHT = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
+FITS_WEIGHT = 5.0  # for a recalled command that takes the request's literals (cfusion.adapt); both in RESULTS.md
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
@@ -45,6 +47,8 @@ class Candidate:
     known: str | None = None  # that known request
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
     extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
+    shared: float = 0.0  # the rarity of the words the request shares with this recalled command (Memory.shared)
+    fits: bool = False  # the request's literals can be carried into this recalled command (cfusion.adapt)
     adapted_from: str | None = None  # the recalled command before the request's literals were carried in (adapt)
 
     @property
@@ -62,6 +66,10 @@ class Candidate:
             out["rerank"] = round(self.rerank, 4)
         if self.extra:
             out["extra"] = True
+        if self.shared:
+            out["shared"] = round(self.shared, 2)
+        if self.fits:
+            out["fits"] = True
         if self.adapted_from is not None:
             out["adapted_from"] = self.adapted_from
         return out
@@ -90,7 +98,9 @@ def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] 
       agrees most with all the others, each weighted by its share of SAMPLE_WEIGHT by votes, RECALL_WEIGHT x its
       similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
       its template's cosine with the `sketch` (cfusion.sketch: each template token's probability) when there is
-      one (ties to the earlier one), a minimum-Bayes-risk choice under the benchmark's own metric.
+      one, plus SHARED_WEIGHT x the rarity of the words the request shares with it (Candidate.shared) and
+      FITS_WEIGHT when the request's literals fit into it (Candidate.fits) (ties to the earlier one), a
+      minimum-Bayes-risk choice under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -102,6 +112,7 @@ def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] 
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
         pool = [c for c in order if c.valid and c.similarity is not None] or [c for c in order if c.valid] or order
         agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
+        agreement = agreement + np.array([SHARED_WEIGHT * c.shared + FITS_WEIGHT * c.fits for c in order])
         if sketch:
             agreement = agreement + SKETCH_WEIGHT * sketch_agreement([c.code for c in order], sketch)
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
@@ -321,7 +332,7 @@ class Generator:
         recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
         # Per request: code -> (similarity, known request, from an extra pair), the nearest known pair per command.
-        recalled: list[dict[str, tuple[float, str, bool]]] = [{} for _ in requests]
+        recalled: list[dict[str, tuple[float, str, bool, float]]] = [{} for _ in requests]
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
@@ -332,15 +343,16 @@ class Generator:
             sims, near = m.search(queries, recall, lang)
             if self.sketch is not None and lang == "bash":
                 sketches = self.sketch.predict(requests, queries)
-            for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
+            for request, mine, ss, js in zip(requests, recalled, sims.tolist(), near.tolist()):
                 for sim, j in zip(ss, js):
-                    mine.setdefault(m.codes[j], (sim, m.requests[j], m.extra[j]))
+                    if m.codes[j] not in mine:
+                        mine[m.codes[j]] = (sim, m.requests[j], m.extra[j], m.shared(request, j))
         with kernels.use(self.kernels):
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         reranked = None
         if self.reranker is not None and recall:  # queued behind the sampling: on a GPU its launches overlap it
             cfg = self.reranker.cfg
-            knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known, _) in mine.items()]
+            knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known, *_) in mine.items()]
             owners = [r for r, mine in enumerate(recalled) for _ in mine]
             reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
         ids, scores = ids.cpu(), scores.float().cpu()
@@ -359,11 +371,12 @@ class Generator:
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            for code, (sim, known, extra) in recalled[r].items():
+            for code, (sim, known, extra, shared) in recalled[r].items():
                 c = found.get(code)
                 if c is None:
                     c = found[code] = Candidate(code, None, 0, valid(code))
-                c.similarity, c.known, c.extra = sim, known, extra
+                c.similarity, c.known, c.extra, c.shared = sim, known, extra, shared
+                c.fits = literals and lang == "bash" and adapt(code, known, requests[r]) != code
                 if reranked is not None:
                     c.rerank = next(reranked)
             ranked = rank_candidates(list(found.values()), lang, sketches[r])

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -30,6 +33,12 @@ from cfusion.errors import CheckpointError
 
 NAME = "memory"
 LEVELS = 7  # 4-bit codes hold -7..7 (stored offset by 8 in a nibble)
+RARE = 3.0  # a word is rare when log(pairs / (1 + known requests and commands holding it)) is above this
+
+
+def literal_words(text: str) -> set[str]:
+    """The lowercased runs of letters, digits and underscores of a text, two characters or longer."""
+    return {w for w in re.findall(r"[a-z0-9_]+", text.lower()) if len(w) >= 2}
 
 
 def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.Tensor:
@@ -87,6 +96,7 @@ class Memory:
             raise ValueError("requests, codes, langs, extra and vectors must have one row per pair")
         self.requests, self.codes, self.langs, self.vectors, self.extra = requests, codes, langs, vectors, extra
         self._masks: dict[str, torch.Tensor] = {}
+        self._holding: Counter | None = None  # word -> known requests and commands that hold it
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -118,6 +128,20 @@ class Memory:
         mask = self._masks[lang]
         sims = (queries.float() @ self.vectors.T).masked_fill(mask, float("-inf"))
         return sims.topk(min(r, int((~mask).sum())), dim=1)
+
+    def shared(self, request: str, j: int) -> float:
+        """How rare the words are that a request shares with the command of pair j: the sum of their rarities,
+        log(pairs / (1 + the known requests and commands that hold the word)), over those rarer than RARE; 0 for an
+        extra pair, whose command names its arguments in words (tldr's `sleep seconds`, `cal month year`). A request
+        that names the file, pattern or script of a known command (`... give them to the script fixmbox` and `find .
+        -name 'm?' -exec ./fixmbox {} +`) is likely a rewording of its request; common words (`files`) count nothing."""
+        if self.extra[j]:
+            return 0.0
+        if self._holding is None:
+            self._holding = Counter(w for text in self.requests + self.codes for w in literal_words(text))
+        n = len(self.codes)
+        rarity = (math.log(n / (1 + self._holding[w])) for w in literal_words(request) & literal_words(self.codes[j]))
+        return sum(r for r in rarity if r > RARE)
 
     def save(self, folder: Path) -> None:
         codes, scale = quantize(self.vectors)

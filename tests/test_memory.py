@@ -3,6 +3,7 @@
 
 import gzip
 import json
+import math
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from conftest import cfusion, write_jsonl
 from cfusion.bundle import load_model, model_state, save_model
 from cfusion.config import preset
 from cfusion.errors import CheckpointError
-from cfusion.memory import Memory, dequantize, quantize
+from cfusion.memory import Memory, dequantize, literal_words, quantize
 from cfusion.model import CodeFusion
 
 
@@ -41,6 +42,23 @@ def test_search_keeps_to_the_language_and_to_what_there_is():
     sims, idx = mem.search(v[:2], 5, "python")
     assert idx.shape == (2, 3) and set(idx.flatten().tolist()) <= {1, 3, 5}
     assert idx[1, 0] == 1 and sims[1, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_shared_counts_the_rare_words_a_request_shares_with_a_main_pairs_command():
+    # 61 pairs: every request says "files" and every command "find ... -name"; one command runs the script fixmbox,
+    # and an extra pair's command names its argument in a word, as tldr's do.
+    requests = [f"find the files of project {i}" for i in range(59)] + ["give the dirs to a script", "wait a while"]
+    codes = [f"find proj{i} -name '*.c'" for i in range(59)] + ["find . -type d -exec ./fixmbox {} +", "sleep seconds"]
+    mem = Memory(requests, codes, ["bash"] * 61, unit(61, 8), extra=[False] * 60 + [True])
+    request = "find the files and give them to the script fixmbox"
+    rare = math.log(61 / (1 + 1))  # fixmbox: one known text holds it
+    assert mem.shared(request, 59) == pytest.approx(rare)
+    assert mem.shared(request, 0) == 0.0  # find, files: in every pair; proj0 is not in the request
+    assert mem.shared("files of proj7 and fixmbox", 7) == pytest.approx(rare)  # proj7: one text holds it too
+    assert mem.shared("FIXMBOX, ./FixMbox", 59) == pytest.approx(rare)  # any case, counted once
+    assert mem.shared("nothing in common", 59) == 0.0
+    assert mem.shared("wait 30 seconds", 60) == 0.0  # an extra pair's words are placeholders
+    assert literal_words("Run ./fixmbox -n 10 on a.txt") == {"run", "fixmbox", "10", "on", "txt"}
 
 
 def test_memory_files_round_trip_and_fail_clearly(tmp_path):
@@ -147,8 +165,10 @@ def test_gen_carries_the_request_literals_into_recalled_commands(minilm_model, t
     assert mine[known[0]["nl"]]["adapted_from"] == "head -n 10 file.txt"
     assert mine[known[1]["nl"]]["code"] == "wc -l data.csv"  # a placeholder file takes the request's
     assert mine[known[2]["nl"]]["code"] == "docker ps" and "adapted_from" not in mine[known[2]["nl"]]
+    assert mine[known[0]["nl"]]["fits"] is True and "fits" not in mine[known[2]["nl"]]  # the ranking's evidence
     plain = recalled("show the first 20 lines of data.csv", "--no-literals")
     assert plain[known[0]["nl"]]["code"] == "head -n 10 file.txt" and "adapted_from" not in plain[known[0]["nl"]]
+    assert not any("fits" in c for c in plain.values())
     # a literal that is not a plain word reaches the command as one quoted argument, never as code
     evil = recalled('search for "$(reboot)" in notes.txt')
     assert evil[known[3]["nl"]]["code"] == "grep '$(reboot)' notes.txt"

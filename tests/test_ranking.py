@@ -134,3 +134,24 @@ def test_an_extra_pair_answers_only_where_the_main_pairs_score_far_below_it():
     far = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY + 2.0, extra=True)]
     assert rank_candidates(far, "bash")[0].code == "ls -la /tmp"
     assert far[1].to_json()["extra"] is True and "extra" not in far[0].to_json()
+
+
+def test_a_rare_word_shared_with_the_request_tips_the_consensus():
+    def recalled(code, sim, shared=0.0):
+        return Candidate(code, None, 0, True, similarity=sim, known="k", shared=shared)
+
+    plain = [recalled("find . -type d", 0.80), recalled("find . -name 'm?' -exec ./fixmbox {} +", 0.70)]
+    assert rank_candidates(plain, "bash")[0].code == "find . -type d"  # similarity decides
+    named = [recalled("find . -type d", 0.80), recalled("find . -name 'm?' -exec ./fixmbox {} +", 0.70, shared=7.0)]
+    assert rank_candidates(named, "bash")[0].code == "find . -name 'm?' -exec ./fixmbox {} +"
+    assert named[1].to_json()["shared"] == 7.0 and "shared" not in named[0].to_json()
+
+
+def test_a_command_the_request_literals_fit_into_tips_a_close_call():
+    def recalled(code, sim, fits=False):
+        return Candidate(code, None, 0, True, similarity=sim, known="k", fits=fits)
+
+    plain = [recalled("ps -o pid= --ppid $PPID | xargs kill -9", 0.80), recalled("kill -9 1234", 0.75)]
+    assert rank_candidates(plain, "bash")[0].code.startswith("ps")
+    fitting = [recalled("ps -o pid= --ppid $PPID | xargs kill -9", 0.80), recalled("kill -9 1234", 0.75, fits=True)]
+    assert rank_candidates(fitting, "bash")[0].code == "kill -9 1234"
