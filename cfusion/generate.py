@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,8 @@ class Candidate:
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
     extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
     shared: float = 0.0  # the rarity of the words the request shares with this recalled command (Memory.shared)
-    fits: bool = False  # the request's literals can be carried into this recalled command (cfusion.adapt)
+    fits: bool = False  # the request's literals can be carried into this recalled command (cfusion.adapt); the
+    # ranking asks only for the candidates this could lift to the top
     adapted_from: str | None = None  # the recalled command before the request's literals were carried in (adapt)
 
     @property
@@ -90,7 +92,9 @@ def _weights(cands: list[Candidate]) -> list[float]:
     return w.tolist()
 
 
-def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] | None = None) -> list[Candidate]:
+def rank_candidates(
+    cands: list[Candidate], lang: str, sketch: dict[str, float] | None = None, fits: Callable | None = None
+) -> list[Candidate]:
     """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
@@ -99,8 +103,9 @@ def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] 
       similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
       its template's cosine with the `sketch` (cfusion.sketch: each template token's probability) when there is
       one, plus SHARED_WEIGHT x the rarity of the words the request shares with it (Candidate.shared) and
-      FITS_WEIGHT when the request's literals fit into it (Candidate.fits) (ties to the earlier one), a
-      minimum-Bayes-risk choice under the benchmark's own metric.
+      FITS_WEIGHT when the request's literals fit into it (Candidate.fits, set from `fits(candidate)` for the
+      recalled candidates the bonus could lift to the top) (ties to the earlier one), a minimum-Bayes-risk choice
+      under the benchmark's own metric.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
@@ -112,10 +117,16 @@ def rank_candidates(cands: list[Candidate], lang: str, sketch: dict[str, float] 
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
         pool = [c for c in order if c.valid and c.similarity is not None] or [c for c in order if c.valid] or order
         agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
-        agreement = agreement + np.array([SHARED_WEIGHT * c.shared + FITS_WEIGHT * c.fits for c in order])
+        agreement = agreement + SHARED_WEIGHT * np.array([c.shared for c in order])
         if sketch:
             agreement = agreement + SKETCH_WEIGHT * sketch_agreement([c.code for c in order], sketch)
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
+        if fits is not None:  # adapting every recalled command costs more than the few the bonus could lift
+            top = max(score[id(c)] for c in pool)
+            for c in pool:
+                if c.similarity is not None and score[id(c)] + FITS_WEIGHT >= top:
+                    c.fits = fits(c)
+                    score[id(c)] = round(score[id(c)] + FITS_WEIGHT * c.fits, 9)
         best = max(pool, key=lambda c: score[id(c)])
     else:
         return order
@@ -376,10 +387,10 @@ class Generator:
                 if c is None:
                     c = found[code] = Candidate(code, None, 0, valid(code))
                 c.similarity, c.known, c.extra, c.shared = sim, known, extra, shared
-                c.fits = literals and lang == "bash" and adapt(code, known, requests[r]) != code
                 if reranked is not None:
                     c.rerank = next(reranked)
-            ranked = rank_candidates(list(found.values()), lang, sketches[r])
+            fits = (lambda c, q=requests[r]: adapt(c.code, c.known, q) != c.code) if literals else None
+            ranked = rank_candidates(list(found.values()), lang, sketches[r], fits)
             out.append(_with_literals(ranked, requests[r], k) if literals and lang == "bash" else ranked[:k])
         return out
 

@@ -148,10 +148,23 @@ def test_a_rare_word_shared_with_the_request_tips_the_consensus():
 
 
 def test_a_command_the_request_literals_fit_into_tips_a_close_call():
-    def recalled(code, sim, fits=False):
-        return Candidate(code, None, 0, True, similarity=sim, known="k", fits=fits)
+    def recalled(code, sim):
+        return Candidate(code, None, 0, True, similarity=sim, known="k")
 
-    plain = [recalled("ps -o pid= --ppid $PPID | xargs kill -9", 0.80), recalled("kill -9 1234", 0.75)]
-    assert rank_candidates(plain, "bash")[0].code.startswith("ps")
-    fitting = [recalled("ps -o pid= --ppid $PPID | xargs kill -9", 0.80), recalled("kill -9 1234", 0.75, fits=True)]
-    assert rank_candidates(fitting, "bash")[0].code == "kill -9 1234"
+    def pool():
+        return [recalled("ps -o pid= --ppid $PPID | xargs kill -9", 0.80), recalled("kill -9 1234", 0.75)]
+
+    assert rank_candidates(pool(), "bash")[0].code.startswith("ps")
+    asked = []
+
+    def fits(c):
+        asked.append(c.code)
+        return c.code == "kill -9 1234"
+
+    ranked = rank_candidates(pool(), "bash", fits=fits)
+    assert ranked[0].code == "kill -9 1234" and ranked[0].fits and ranked[0].to_json()["fits"] is True
+    assert sorted(asked) == sorted(c.code for c in pool())  # both within FITS_WEIGHT of the top
+    # five samples of `kill -9` lift the top far above `du`, which agrees with nothing: it is never adapted
+    far = pool() + [recalled("du -sh /tmp", 0.30), cand("kill -9 1", -0.1, votes=5)]
+    asked.clear()
+    assert rank_candidates(far, "bash", fits=fits)[0].code == "kill -9 1234" and asked and "du -sh /tmp" not in asked
