@@ -342,7 +342,7 @@ class Generator:
         self.check(lang, k, steps, recall)
         recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
-        # Per request: code -> (similarity, known request, from an extra pair), the nearest known pair per command.
+        # Per request: code -> (similarity, known request, extra pair?, Memory.shared), the nearest pair per command.
         recalled: list[dict[str, tuple[float, str, bool, float]]] = [{} for _ in requests]
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
