@@ -17,6 +17,7 @@ pairs as extra ones, which answer everyday requests that NL2Bash does not cover.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import math
@@ -36,9 +37,10 @@ LEVELS = 7  # 4-bit codes hold -7..7 (stored offset by 8 in a nibble)
 RARE = 3.0  # a word is rare when log(pairs / (1 + known requests and commands holding it)) is above this
 
 
-def literal_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)  # a request meets ~30 commands, and a known command many requests
+def literal_words(text: str) -> frozenset[str]:
     """The lowercased runs of letters, digits and underscores of a text, two characters or longer."""
-    return {w for w in re.findall(r"[a-z0-9_]+", text.lower()) if len(w) >= 2}
+    return frozenset(w for w in re.findall(r"[a-z0-9_]+", text.lower()) if len(w) >= 2)
 
 
 def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.Tensor:
