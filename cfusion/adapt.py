@@ -32,6 +32,9 @@ from cfusion.importers import FILL_NUMBERS
 from cfusion.metrics import bash_arguments, bash_template_tokens, bash_valid
 
 _QUOTED = re.compile(r'"(\S[^"]*?\S|\S)"|\'(\S[^\']*?\S|\S)\'|“([^”]+)”|‘([^’]+)’|`([^`]+)`')
+_SKELETON = re.compile(  # _QUOTED, but for a single quote inside a word (`user's`)
+    r'"(\S[^"]*?\S|\S)"|(?<!\w)\'(\S[^\']*?\S|\S)\'(?!\w)|“([^”]+)”|‘([^’]+)’|`([^`]+)`'
+)
 _TRAILING = ".,;:!?)]}>"  # punctuation that ends a sentence or a bracket, not a literal
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.I)
 _PATH = re.compile(r"~|~?/\S*|\.{1,2}/\S*|[\w.~-]+/[\w./~*-]*")
@@ -123,6 +126,13 @@ def literals(text: str) -> list[tuple[str, str]]:
     `*.log`); num (the number of `10`, `100MB`; none when the request multiplies numbers); text (other quoted text,
     or the word after `named`/`called` [`as`]). `partNNN` is NL2Bash's way to write numbered names: no literal."""
     return [(kind, value) for kind, value, _ in _found(text)]
+
+
+def skeleton(text: str) -> str:
+    """The request with each quoted literal replaced by "x": what it asks, whatever it names (`set alias "x" for
+    command "x"`). Recall searches with it beside the request itself (cfusion.generate.Generator.recall_queries).
+    A single quote inside a word is an apostrophe (`the user's file`)."""
+    return _SKELETON.sub('"x"', text)
 
 
 def _mentions(text: str, kind: str, value: str) -> bool:

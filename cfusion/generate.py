@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cfusion.adapt import adapt
+from cfusion.adapt import adapt, skeleton
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer
@@ -351,7 +351,7 @@ class Generator:
         if recall:
             m = self.memory
             queries = mean_pool(batch["enc_hidden"], batch["enc_len"])  # (B, width), float32 on the CPU
-            sims, near = m.search(queries, recall, lang)
+            sims, near = m.search(self.recall_queries(requests, queries), recall, lang)
             if self.sketch is not None and lang == "bash":
                 sketches = self.sketch.predict(requests, queries)
             for request, mine, ss, js in zip(requests, recalled, sims.tolist(), near.tolist()):
@@ -392,6 +392,22 @@ class Generator:
             fits = (lambda c, q=requests[r]: adapt(c.code, c.known, q) != c.code) if literals else None
             ranked = rank_candidates(list(found.values()), lang, sketches[r], fits)
             out.append(_with_literals(ranked, requests[r], k) if literals and lang == "bash" else ranked[:k])
+        return out
+
+    def recall_queries(self, requests: list[str], queries: torch.Tensor) -> torch.Tensor:
+        """Recall's query vectors: a request that quotes literals searches with the normalised sum of its own vector
+        and its skeleton's (adapt.skeleton, one more MiniLM pass), so that the quoted text does not outweigh what
+        the request asks (`set alias "foo" for command "printf"` finds `create alias subs for command "du ..."`; its
+        literals are carried into the command later). The other requests search with their own vectors."""
+        shapes = [skeleton(r) for r in requests]
+        rows = [i for i, (r, s) in enumerate(zip(requests, shapes)) if r != s]
+        if not rows:
+            return queries
+        batch = {key: v.to(self.device) for key, v in self.feat.requests([shapes[i] for i in rows]).items()}
+        out = queries.clone()
+        out[rows] = F.normalize(
+            queries[rows] + mean_pool(self._minilm(batch["enc_ids"], batch["enc_len"]), batch["enc_len"]), dim=-1
+        )
         return out
 
     def _minilm(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:

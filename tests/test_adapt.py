@@ -5,7 +5,7 @@ import shlex
 
 import pytest
 
-from cfusion.adapt import adapt, literals
+from cfusion.adapt import adapt, literals, skeleton
 from cfusion.metrics import bash_template_tokens, bash_valid
 
 
@@ -231,3 +231,10 @@ def test_a_literal_never_becomes_code(evil):
     inside = adapt('grep "hello" f', 'search for "hello" in f', f'search for "{evil}" in f')
     expands = any(ch in evil for ch in '$`"\\!')
     assert shlex.split(inside)[1] == ("hello" if expands else evil)  # inside double quotes only if nothing expands
+
+
+def test_the_skeleton_keeps_what_a_request_asks_and_drops_what_it_quotes():
+    assert skeleton('set alias "gs" for command \'git status\'') == 'set alias "x" for command "x"'
+    assert skeleton("search for `TODO` in “notes”") == 'search for "x" in "x"'
+    assert skeleton("find files named a.txt under /tmp") == "find files named a.txt under /tmp"  # only quoted text
+    assert skeleton("it's the user's file") == "it's the user's file"  # apostrophes quote nothing

@@ -208,3 +208,20 @@ def test_a_memory_of_another_width_is_refused(minilm_model, tiny_run):
         net, tok, _ = load_model(folder)
         with pytest.raises(CheckpointError, match="16-wide vectors"):
             Generator(net, tok, memory=odd)
+
+
+def test_a_quoted_request_searches_with_its_skeleton_too(minilm_model):
+    """Recall's query of a request that quotes literals is the normalised sum of its vector and its skeleton's; the
+    search then lands nearer the skeleton (what is asked), and a request without quotes keeps its own vector."""
+    from cfusion.generate import Generator
+    from cfusion.memory import sentence_vectors
+
+    net, tok, _ = load_model(minilm_model)
+    g = Generator(net, tok)
+    requests = ['set alias "gs" for command "git status"', "list the files in /tmp"]
+    own = sentence_vectors(net, g.feat, requests)
+    shape = sentence_vectors(net, g.feat, ['set alias "x" for command "x"'])[0]
+    with torch.no_grad():
+        q = g.recall_queries(requests, own)
+    assert torch.allclose(q[0], F.normalize(own[0] + shape, dim=-1), atol=1e-5)
+    assert q[0] @ shape > own[0] @ shape + 0.05 and torch.equal(q[1], own[1])

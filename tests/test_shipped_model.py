@@ -73,6 +73,7 @@ def test_everyday_requests_are_answered_from_the_extra_pairs(shipped, request_, 
         ("kill the process with pid 4242", "kill -9 4242"),  # a number tldr's placeholder was filled with
         ("show the last 100 lines of server.log", "tail -n 100 server.log"),  # a count added
         ("find files larger than 100MB in /var", "find /var -size +100M"),  # find's folder, unit and comparison
+        ('set alias "gs" for command "git status"', "alias gs='git status'"),  # recalled by its skeleton
     ],
 )
 def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
