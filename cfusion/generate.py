@@ -172,8 +172,10 @@ class StepGraph:
 
     At one request a step is ~100 small kernels, so launching them from Python costs more than running them; a
     replay launches all of them at once. Step index and timestep are read on the device from a counter the step
-    itself advances, so the loop needs no host work but `replay()`. Requests are copied into buffers sized for
-    the longest memory (padding keys are never read: attention takes each row's length).
+    itself advances, so the loop needs no host work but `replay()`. The last step (the denoiser, then the decoder
+    and the argmax head once) is a second graph: run eagerly it cost more host time than all the steps before it.
+    Requests are copied into buffers sized for the longest memory (padding keys are never read: attention takes each
+    row's length).
     """
 
     def __init__(self, model: CodeFusion, rows: int, n: int, n_steps: int, clamp: bool):
@@ -194,7 +196,7 @@ class StepGraph:
         self.ctx = {
             "mem_len": torch.ones(rows, device=dev, dtype=torch.long),
             "kv_n": kv_buffers(cfg.n_denoiser_layers),
-            "kv_d": kv_buffers(cfg.n_decoder_layers) if clamp else [],  # only a clamped step runs the decoder
+            "kv_d": kv_buffers(cfg.n_decoder_layers),
             "table": model.code_table().detach(),
         }
         self.x = torch.zeros(rows, n, cfg.d_latent, device=dev, dtype=dtype)
@@ -202,6 +204,7 @@ class StepGraph:
         self.coefs = torch.zeros(n_steps, 3, device=dev, dtype=torch.float32)
         self.i = torch.zeros(1, device=dev, dtype=torch.long)
         self.graph, _ = capture(self._step, dev)
+        self.last, self.out = capture(self._finish, dev)
 
     def _step(self) -> torch.Tensor:
         idx = self.i.expand(self.rows)
@@ -210,12 +213,16 @@ class StepGraph:
         self.i.add_(1)
         return x0_hat
 
-    def run(self, x: torch.Tensor, ctx: dict, ts: list[int], coefs: torch.Tensor) -> torch.Tensor:
-        """The first len(ts) - 1 steps from x; returns x_{t_last}, ready for the last denoiser call."""
+    def _finish(self) -> tuple[torch.Tensor, torch.Tensor]:
+        m, ctx = self.model, self.ctx
+        x0_hat = m.denoiser(self.x, ctx["kv_n"], ctx["mem_len"], self.ts[-1:].expand(self.rows))
+        return m.argmax(m.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]))
+
+    def run(self, x: torch.Tensor, ctx: dict, ts: list[int], coefs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """All len(ts) steps from x (model.sample's loop and finish): token ids and their log-probabilities."""
         self.x.copy_(x)
         self.ctx["mem_len"].copy_(ctx["mem_len"])
-        given = ctx["kv_n"] + (ctx["kv_d"] if self.clamp else [])
-        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"] + self.ctx["kv_d"], given, strict=True):
+        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"] + self.ctx["kv_d"], ctx["kv_n"] + ctx["kv_d"], strict=True):
             k[:, :, : k_in.shape[2]].copy_(k_in)
             v[:, :, : v_in.shape[2]].copy_(v_in)
         self.ts.copy_(torch.tensor(ts, dtype=torch.long), non_blocking=True)
@@ -223,7 +230,8 @@ class StepGraph:
         self.i.zero_()
         for _ in range(len(ts) - 1):
             self.graph.replay()
-        return self.x
+        self.last.replay()
+        return self.out[0].clone(), self.out[1].clone()
 
 
 class Replay:
@@ -442,7 +450,7 @@ class Generator:
         if key not in self._graphs:
             self._graphs[key] = StepGraph(m, rows, n, len(ts), clamp)
         x = torch.randn(rows, n, self.cfg.d_latent, device=dev, generator=g, dtype=ctx["table"].dtype)
-        return m.finish(self._graphs[key].run(x, ctx, ts, coefs), ctx, ts[-1])
+        return self._graphs[key].run(x, ctx, ts, coefs)
 
     def _cut(self, ids: torch.Tensor, scores: torch.Tensor) -> tuple[str, float]:
         """Decode up to the first pad; the score averages log-probs over the kept tokens and that pad."""
