@@ -405,8 +405,9 @@ class Generator:
     def recall_queries(self, requests: list[str], queries: torch.Tensor) -> torch.Tensor:
         """Recall's query vectors: a request that quotes literals searches with the normalised sum of its own vector
         and its skeleton's (adapt.skeleton, one more MiniLM pass), so that the quoted text does not outweigh what
-        the request asks (`set alias "foo" for command "printf"` finds `create alias subs for command "du ..."`; its
-        literals are carried into the command later). The other requests search with their own vectors."""
+        the request asks (`set alias "gs" for command "git status"` finds `Alias "cd $(history -p !!:1)" as "cd-"`;
+        its literals are carried into the command later; RESULTS.md, "The request's skeleton"). The other requests
+        search with their own vectors."""
         shapes = [skeleton(r) for r in requests]
         rows = [i for i, (r, s) in enumerate(zip(requests, shapes)) if r != s]
         if not rows:
