@@ -129,10 +129,16 @@ def literals(text: str) -> list[tuple[str, str]]:
 
 
 def skeleton(text: str) -> str:
-    """The request with each quoted literal replaced by "x": what it asks, whatever it names (`set alias "x" for
-    command "x"`). Recall searches with it beside the request itself (cfusion.generate.Generator.recall_queries).
-    A single quote inside a word is an apostrophe (`the user's file`)."""
-    return _SKELETON.sub('"x"', text)
+    """The request with each quoted text replaced by "x": what it asks, whatever it names (`set alias "x" for command
+    "x"`). Recall searches with it beside the request itself (cfusion.generate.Generator.recall_queries). Quoted file
+    names, paths, extensions, URLs and numbers stay: they say what is asked (`the ".sh" files`). A single quote
+    inside a word is an apostrophe (`the user's file`)."""
+
+    def blank(m: re.Match) -> str:
+        value = next(g for g in m.groups() if g is not None)
+        return m.group(0) if not re.search(r"\s", value) and _kind(value) is not None else '"x"'
+
+    return _SKELETON.sub(blank, text)
 
 
 def _mentions(text: str, kind: str, value: str) -> bool:

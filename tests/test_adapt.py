@@ -237,4 +237,7 @@ def test_the_skeleton_keeps_what_a_request_asks_and_drops_what_it_quotes():
     assert skeleton('set alias "gs" for command \'git status\'') == 'set alias "x" for command "x"'
     assert skeleton("search for `TODO` in “notes”") == 'search for "x" in "x"'
     assert skeleton("find files named a.txt under /tmp") == "find files named a.txt under /tmp"  # only quoted text
+    kept = 'the ".sh" files in "/usr" or "notes.txt", the "*.js" ones, "10" or \'https://x.org/a\''
+    assert skeleton(kept) == kept  # quoted files, paths, extensions, numbers and URLs say what is asked
+    assert skeleton('files named "fileA_" or "man"') == 'files named "x" or "x"'
     assert skeleton("it's the user's file") == "it's the user's file"  # apostrophes quote nothing
