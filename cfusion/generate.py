@@ -350,8 +350,8 @@ class Generator:
         self.check(lang, k, steps, recall)
         recall = recall if self.memory is not None else 0
         batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
-        # Per request: code -> (similarity, known request, extra pair?, Memory.shared), the nearest pair per command.
-        recalled: list[dict[str, tuple[float, str, bool, float]]] = [{} for _ in requests]
+        # Per request: code -> (similarity, known request, extra pair?, memory row), the nearest pair per command.
+        recalled: list[dict[str, tuple[float, str, bool, int]]] = [{} for _ in requests]
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
@@ -360,12 +360,10 @@ class Generator:
             m = self.memory
             queries = mean_pool(batch["enc_hidden"], batch["enc_len"])  # (B, width), float32 on the CPU
             sims, near = m.search(self.recall_queries(requests, queries), recall, lang)
-            if self.sketch is not None and lang == "bash":
-                sketches = self.sketch.predict(requests, queries)
-            for request, mine, ss, js in zip(requests, recalled, sims.tolist(), near.tolist()):
+            for mine, ss, js in zip(recalled, sims.tolist(), near.tolist()):
                 for sim, j in zip(ss, js):
                     if m.codes[j] not in mine:
-                        mine[m.codes[j]] = (sim, m.requests[j], m.extra[j], m.shared(request, j))
+                        mine[m.codes[j]] = (sim, m.requests[j], m.extra[j], j)
         with kernels.use(self.kernels):
             ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         reranked = None
@@ -374,6 +372,8 @@ class Generator:
             knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known, *_) in mine.items()]
             owners = [r for r, mine in enumerate(recalled) for _ in mine]
             reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
+        if recall and self.sketch is not None and lang == "bash":  # on the CPU while a GPU samples and reranks
+            sketches = self.sketch.predict(requests, queries)
         ids, scores = ids.cpu(), scores.float().cpu()
         reranked = iter(reranked.tolist()) if reranked is not None else None
         valid = VALIDATORS[lang]
@@ -390,11 +390,11 @@ class Generator:
                 else:
                     c.votes += 1
                     c.score = max(c.score, score)
-            for code, (sim, known, extra, shared) in recalled[r].items():
+            for code, (sim, known, extra, j) in recalled[r].items():
                 c = found.get(code)
                 if c is None:
                     c = found[code] = Candidate(code, None, 0, valid(code))
-                c.similarity, c.known, c.extra, c.shared = sim, known, extra, shared
+                c.similarity, c.known, c.extra, c.shared = sim, known, extra, self.memory.shared(requests[r], j)
                 if reranked is not None:
                     c.rerank = next(reranked)
             fits = (lambda c, q=requests[r]: adapt(c.code, c.known, q) != c.code) if literals else None
