@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from cfusion.adapt import adapt, skeleton
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
-from cfusion.features import Featurizer
+from cfusion.features import Featurizer, pad
 from cfusion.memory import Memory, mean_pool
 from cfusion.metrics import VALIDATORS, template_cosines
 from cfusion.model import CodeFusion, fast_attention
@@ -403,7 +403,7 @@ class Generator:
         return out
 
     def recall_queries(self, requests: list[str], queries: torch.Tensor) -> torch.Tensor:
-        """Recall's query vectors: a request that quotes literals searches with the normalised sum of its own vector
+        """Recall's query vectors: a request that quotes text searches with the normalised sum of its own vector
         and its skeleton's (adapt.skeleton, one more MiniLM pass), so that the quoted text does not outweigh what
         the request asks (`set alias "gs" for command "git status"` finds `Alias "cd $(history -p !!:1)" as "cd-"`;
         its literals are carried into the command later; RESULTS.md, "The request's skeleton"). The other requests
@@ -412,11 +412,9 @@ class Generator:
         rows = [i for i, (r, s) in enumerate(zip(requests, shapes)) if r != s]
         if not rows:
             return queries
-        batch = {key: v.to(self.device) for key, v in self.feat.requests([shapes[i] for i in rows]).items()}
+        ids, lens = (x.to(self.device) for x in pad(self.feat.req_tok.encode_batch([shapes[i] for i in rows])))
         out = queries.clone()
-        out[rows] = F.normalize(
-            queries[rows] + mean_pool(self._minilm(batch["enc_ids"], batch["enc_len"]), batch["enc_len"]), dim=-1
-        )
+        out[rows] = F.normalize(queries[rows] + mean_pool(self._minilm(ids, lens), lens), dim=-1)
         return out
 
     def _minilm(self, ids: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:

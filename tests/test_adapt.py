@@ -234,7 +234,7 @@ def test_a_literal_never_becomes_code(evil):
 
 
 def test_the_skeleton_keeps_what_a_request_asks_and_drops_what_it_quotes():
-    assert skeleton('set alias "gs" for command \'git status\'') == 'set alias "x" for command "x"'
+    assert skeleton("set alias \"gs\" for command 'git status'") == 'set alias "x" for command "x"'
     assert skeleton("search for `TODO` in “notes”") == 'search for "x" in "x"'
     assert skeleton("find files named a.txt under /tmp") == "find files named a.txt under /tmp"  # only quoted text
     kept = 'the ".sh" files in "/usr" or "notes.txt", the "*.js" ones, "10" or \'https://x.org/a\''

@@ -211,7 +211,7 @@ def test_a_memory_of_another_width_is_refused(minilm_model, tiny_run):
 
 
 def test_a_quoted_request_searches_with_its_skeleton_too(minilm_model):
-    """Recall's query of a request that quotes literals is the normalised sum of its vector and its skeleton's; the
+    """Recall's query of a request that quotes text is the normalised sum of its vector and its skeleton's; the
     search then lands nearer the skeleton (what is asked), and a request without quotes keeps its own vector."""
     from cfusion.generate import Generator
     from cfusion.memory import sentence_vectors
