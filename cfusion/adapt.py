@@ -85,6 +85,11 @@ def _kind(word: str) -> tuple[str, str] | None:
     return None
 
 
+def _quoted_kind(value: str) -> tuple[str, str] | None:
+    """_kind of a quoted value; one with spaces in it is text (None)."""
+    return _kind(value) if not re.search(r"\s", value) else None
+
+
 def _named(before: list[str], word: str) -> bool:
     """Whether word is a name given by `named X`, `called X` or `named as X`."""
     cue = before[-1:] == ["as"] and before[-2:-1] or before[-1:]
@@ -102,8 +107,7 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
     out: list[tuple[int, str, str, str]] = []
     for m in _QUOTED.finditer(text):
         value = next(g for g in m.groups() if g is not None)
-        kind = _kind(value) if not re.search(r"\s", value) else None
-        out.append((m.start(), *(kind or ("text", value)), ""))
+        out.append((m.start(), *(_quoted_kind(value) or ("text", value)), ""))
     rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
     lower = [w.lower() for _, w in words]
@@ -135,8 +139,7 @@ def skeleton(text: str) -> str:
     inside a word is an apostrophe (`the user's file`)."""
 
     def blank(m: re.Match) -> str:
-        value = next(g for g in m.groups() if g is not None)
-        return m.group(0) if not re.search(r"\s", value) and _kind(value) is not None else '"x"'
+        return m.group(0) if _quoted_kind(next(g for g in m.groups() if g is not None)) else '"x"'
 
     return _SKELETON.sub(blank, text)
 
