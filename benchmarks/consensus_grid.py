@@ -20,9 +20,7 @@ import torch
 from cfusion import generate
 from cfusion.bundle import installed_model, load_model
 from cfusion.data import read_pairs
-from cfusion.memory import Memory
 from cfusion.metrics import template_match
-from cfusion.rerank import Reranker
 
 GRID = {  # constant -> values tried beside the shipped one
     "RECALL_WEIGHT": [0.0, 1.5, 6.0],
@@ -35,14 +33,14 @@ GRID = {  # constant -> values tried beside the shipped one
 def dump(data: Path, out: Path, limit: int | None) -> None:
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(installed_model("bash"))
-    memory = Memory.load(folder)
-    g = generate.Generator(net, tok, memory=memory, reranker=Reranker.load(folder, net.minilm))
+    memory, reranker, sketch = generate.load_recall(folder, net.minilm)
+    g = generate.Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch)
     pairs = read_pairs(data, lang="bash")[:limit]
     pools, rank = [], generate.rank_candidates
 
-    def saved(cands, lang):
+    def saved(cands, lang, *rest):  # rest: the request's sketch and fits
         pools.append(list(cands))
-        return rank(cands, lang)
+        return rank(cands, lang, *rest)
 
     generate.rank_candidates = saved  # the generator looks it up in its module on each call
     try:

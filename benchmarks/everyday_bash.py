@@ -14,9 +14,7 @@ import sys
 import torch
 
 from cfusion.bundle import installed_model, load_model
-from cfusion.generate import Generator
-from cfusion.memory import Memory
-from cfusion.rerank import Reranker
+from cfusion.generate import Generator, load_recall
 
 EARLIER = [
     ("print the current date", {"date"}),
@@ -137,9 +135,8 @@ def main(folders: list[str], verbose: bool) -> None:
     torch.set_grad_enabled(False)
     for path in folders:
         net, tok, folder = load_model(path)
-        memory = Memory.load(folder)
-        reranker = Reranker.load(folder, net.minilm) if memory is not None else None
-        gen = Generator(net, tok, memory=memory, reranker=reranker)
+        memory, reranker, sketch = load_recall(folder, net.minilm)
+        gen = Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch)
         for name, requests in (("earlier 20", EARLIER), ("later 40", LATER), ("literals 40", LITERALS)):
             answers = gen.generate([r for r, *_ in requests], "bash", k=5)
             tops = [a[0].code if a else "" for a in answers]

@@ -187,19 +187,16 @@ def load_generator(model_path, preset_name: str, device: str, kernels_mode: str,
     import torch.nn.functional as F
 
     from cfusion.bundle import load_model
-    from cfusion.generate import Generator
+    from cfusion.generate import Generator, load_recall
     from cfusion.memory import Memory, dequantize, quantize
     from cfusion.model import CodeFusion
     from cfusion.rerank import RerankConfig, Reranker
-    from cfusion.sketch import Sketch
     from cfusion.tokenizer import CodeTokenizer
 
     memory = reranker = sketch = None
     if model_path is not None:
         model, tok, folder = load_model(model_path, device)
-        memory = Memory.load(folder) if recall else None
-        reranker = Reranker.load(folder, model.minilm) if memory is not None else None
-        sketch = Sketch.load(folder) if memory is not None else None
+        memory, reranker, sketch = load_recall(folder, model.minilm) if recall else (None, None, None)
     else:
         cfg = preset(preset_name)
         tok = CodeTokenizer.train(["find . -name '*.txt'", "ls -la /tmp", "grep -r foo ."] * 50, 300)

@@ -77,6 +77,15 @@ class Candidate:
         return out
 
 
+def load_recall(folder, minilm) -> tuple[Memory | None, Reranker | None, Sketch | None]:
+    """A model folder's memory and, when it has one, its reranker (over the model's `minilm`) and sketch: what
+    Generator recalls and ranks with; each None when the folder has none."""
+    memory = Memory.load(folder)
+    if memory is None:
+        return None, None, None
+    return memory, Reranker.load(folder, minilm), Sketch.load(folder)
+
+
 def _weights(cands: list[Candidate]) -> list[float]:
     """Each candidate's weight in the consensus: its share of SAMPLE_WEIGHT by its votes, RECALL_WEIGHT x its
     similarity and, for the candidates the reranker scored (the recalled ones), RERANK_WEIGHT x the reranker's

@@ -58,20 +58,15 @@ def _generator(
     import torch
 
     from cfusion.bundle import load_model
-    from cfusion.generate import DEFAULT_STEPS, Generator
+    from cfusion.generate import DEFAULT_STEPS, Generator, load_recall
     from cfusion.kernels import MODES, check_mode
-    from cfusion.memory import Memory
-    from cfusion.rerank import Reranker
-    from cfusion.sketch import Sketch
 
     if kernels not in MODES:
         raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
     check_mode(kernels)
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(model if model is not None else _installed_model(lang), device)
-    memory = Memory.load(folder) if recall else None
-    reranker = Reranker.load(folder, net.minilm) if memory is not None else None
-    sketch = Sketch.load(folder) if memory is not None else None
+    memory, reranker, sketch = load_recall(folder, net.minilm) if recall else (None, None, None)
     g = Generator(net, tok, kernels=kernels, memory=memory, reranker=reranker, sketch=sketch)
     steps = steps if steps is not None else DEFAULT_STEPS
     g.check(lang, k, steps, recall)

@@ -9,11 +9,9 @@ import pytest
 from conftest import cfusion
 
 from cfusion.bundle import installed_model, load_model
-from cfusion.generate import DEFAULT_STEPS, Generator
+from cfusion.generate import DEFAULT_STEPS, Generator, load_recall
 from cfusion.memory import Memory
 from cfusion.metrics import VALIDATORS, template_match
-from cfusion.rerank import Reranker
-from cfusion.sketch import Sketch
 
 WEIGHTS = installed_model("bash")
 
@@ -21,8 +19,9 @@ WEIGHTS = installed_model("bash")
 @pytest.fixture(scope="module")
 def shipped() -> Generator:
     model, tok, folder = load_model(WEIGHTS)
-    memory, reranker = Memory.load(folder), Reranker.load(folder, model.minilm)
-    return Generator(model, tok, memory=memory, reranker=reranker, sketch=Sketch.load(folder))
+    memory, reranker, sketch = load_recall(folder, model.minilm)
+    assert memory is not None and reranker is not None and sketch is not None  # all three ship
+    return Generator(model, tok, memory=memory, reranker=reranker, sketch=sketch)
 
 
 def test_shipped_weights_fit_the_budget():
