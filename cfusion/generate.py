@@ -177,38 +177,29 @@ def capture(fn, dev: torch.device) -> tuple[torch.cuda.CUDAGraph, object]:
 
 
 class StepGraph:
-    """One denoising step captured in a CUDA graph over static buffers, replayed once per step.
+    """The sampling loop captured in CUDA graphs over static buffers: `prepare` (the request memory and every layer's
+    cross-attention keys and values), one denoising step replayed once per step, and the last step.
 
     At one request a step is ~100 small kernels, so launching them from Python costs more than running them; a
     replay launches all of them at once. Step index and timestep are read on the device from a counter the step
     itself advances, so the loop needs no host work but `replay()`. The last step (the denoiser, then the decoder
-    and the argmax head once) is a second graph: run eagerly it cost more host time than all the steps before it.
-    Requests are copied into buffers sized for the longest memory (padding keys are never read: attention takes each
-    row's length).
+    and the argmax head once) and `prepare` are graphs too: run eagerly, each cost more host time than all the
+    replayed steps. Requests are copied into input buffers of max_request_len tokens (padding keys are never read:
+    attention takes each row's length).
     """
 
-    def __init__(self, model: CodeFusion, rows: int, n: int, n_steps: int, clamp: bool):
+    def __init__(self, model: CodeFusion, batch: dict, k: int, n: int, n_steps: int, clamp: bool):
         cfg, dev = model.cfg, model.embed.weight.device
-        dtype = model.embed.weight.dtype
-        self.model, self.clamp, self.rows = model, clamp, rows
-        streams = (cfg.encoder == "minilm") + (cfg.encoder == "scratch" or cfg.n_literal_layers > 0)
-        S = cfg.max_request_len * streams
-        hd = cfg.d_model // cfg.n_heads
-
-        def kv_buffers(n_layers: int):
-            shape = (rows, cfg.n_heads, S, hd)
-            return [
-                (torch.zeros(shape, device=dev, dtype=dtype), torch.zeros(shape, device=dev, dtype=dtype))
-                for _ in range(n_layers)
-            ]
-
-        self.ctx = {
-            "mem_len": torch.ones(rows, device=dev, dtype=torch.long),
-            "kv_n": kv_buffers(cfg.n_denoiser_layers),
-            "kv_d": kv_buffers(cfg.n_decoder_layers),
-            "table": model.code_table().detach(),
+        self.model, self.clamp = model, clamp
+        self.inp = {  # the batch's tensors, those with a token axis widened to max_request_len
+            key: torch.ones(
+                (v.shape[0], cfg.max_request_len, *v.shape[2:]) if v.dim() > 1 else v.shape, dtype=v.dtype, device=dev
+            )
+            for key, v in batch.items()
         }
-        self.x = torch.zeros(rows, n, cfg.d_latent, device=dev, dtype=dtype)
+        self.prep, self.ctx = capture(lambda: model.prepare(self.inp, k), dev)  # what the steps read
+        self.rows = rows = self.ctx["mem_len"].shape[0]
+        self.x = torch.zeros(rows, n, cfg.d_latent, device=dev, dtype=model.embed.weight.dtype)
         self.ts = torch.zeros(n_steps, device=dev, dtype=torch.long)
         self.coefs = torch.zeros(n_steps, 3, device=dev, dtype=torch.float32)
         self.i = torch.zeros(1, device=dev, dtype=torch.long)
@@ -227,13 +218,16 @@ class StepGraph:
         x0_hat = m.denoiser(self.x, ctx["kv_n"], ctx["mem_len"], self.ts[-1:].expand(self.rows))
         return m.argmax(m.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"]))
 
-    def run(self, x: torch.Tensor, ctx: dict, ts: list[int], coefs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """All len(ts) steps from x (model.sample's loop and finish): token ids and their log-probabilities."""
+    def run(
+        self, x: torch.Tensor, batch: dict, ts: list[int], coefs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """model.sample's prepare, loop and finish from x over the requests in `batch`: token ids and their
+        log-probabilities."""
+        for key, buf in self.inp.items():
+            v = batch[key]
+            (buf[:, : v.shape[1]] if v.dim() > 1 else buf).copy_(v)
+        self.prep.replay()
         self.x.copy_(x)
-        self.ctx["mem_len"].copy_(ctx["mem_len"])
-        for (k, v), (k_in, v_in) in zip(self.ctx["kv_n"] + self.ctx["kv_d"], ctx["kv_n"] + ctx["kv_d"], strict=True):
-            k[:, :, : k_in.shape[2]].copy_(k_in)
-            v[:, :, : v_in.shape[2]].copy_(v_in)
         self.ts.copy_(torch.tensor(ts, dtype=torch.long), non_blocking=True)
         self.coefs.copy_(coefs, non_blocking=True)
         self.i.zero_()
@@ -269,9 +263,10 @@ class Generator:
     """A loaded model ready to answer requests; never executes what it generates.
 
     kernels: "auto" (Triton on CUDA), "triton" or "torch" (see cfusion.kernels). graphs: replay the denoising step
-    from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights are cast to bfloat16 once. memory: known
-    pairs to recall beside the sampled candidates (cfusion.memory). reranker: reads the request beside each recalled
-    known request and weighs their commands in the consensus (cfusion.rerank); used when recalling.
+    from a CUDA graph on CUDA (the eager loop otherwise). On CUDA the weights, the reranker's too, are cast to bfloat16
+    once. memory: known pairs to recall beside the sampled candidates (cfusion.memory). reranker: reads the request
+    beside each recalled known request and weighs their commands in the consensus (cfusion.rerank); used when
+    recalling.
     """
 
     def __init__(
@@ -311,7 +306,9 @@ class Generator:
                 f"{width or 'none'}",
                 hint="retrain it with `cfusion data rerank --model MODEL`",
             )
-        self.reranker = reranker.to(self.device) if reranker is not None and memory is not None else None
+        self.reranker = None
+        if reranker is not None and memory is not None:  # bf16: 1.5x the requests/s at the same template match
+            self.reranker = reranker.to(self.device, self.model.embed.weight.dtype)
         if sketch is not None and sketch.cfg.width != width:
             raise CheckpointError(
                 f"the sketch reads {sketch.cfg.width}-wide sentence vectors, but this model's encoder gives "
@@ -373,15 +370,16 @@ class Generator:
                 for sim, j in zip(ss, js):
                     if m.codes[j] not in mine:
                         mine[m.codes[j]] = (sim, m.requests[j], m.extra[j], j)
-        with kernels.use(self.kernels):
-            ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
         reranked = None
-        if self.reranker is not None and recall:  # queued behind the sampling: on a GPU its launches overlap it
+        if self.reranker is not None and recall:
+            # Queued before the sampling: copying its pairs to a GPU waits for all the work queued ahead of the copy
             cfg = self.reranker.cfg
             knowns = [known_side(cfg, known, code) for mine in recalled for code, (_, known, *_) in mine.items()]
             owners = [r for r, mine in enumerate(recalled) for _ in mine]
             reranked = self._rerank([requests[r] for r in owners], knowns, len(requests) * recall)
-        if recall and self.sketch is not None and lang == "bash":  # on the CPU while a GPU samples and reranks
+        with kernels.use(self.kernels):
+            ids, scores = self._sample(batch, self.cfg.max_code_len[lang], k, steps, seed, eta, clamp)
+        if recall and self.sketch is not None and lang == "bash":  # on the CPU while a GPU reranks and samples
             sketches = self.sketch.predict(requests, queries)
         ids, scores = ids.cpu(), scores.float().cpu()
         reranked = iter(reranked.tolist()) if reranked is not None else None
@@ -443,7 +441,7 @@ class Generator:
         n, tok = len(requests), self.feat.req_tok
         pieces = tok.pieces(requests + knowns)
         pairs = pair_batch(tok, pieces[:n], pieces[n:], self.reranker.cfg.max_len, self.device, rows)
-        return self._replays.setdefault("rerank", Replay(self.reranker))(*pairs)[:n]
+        return self._replays.setdefault("rerank", Replay(self.reranker))(*pairs)[:n].float()
 
     def _sample(self, batch: dict, n: int, k: int, steps: int, seed: int, eta: float, clamp: bool):
         """model.sample, with the step replayed from a cached CUDA graph when it can be (deterministic DDIM)."""
@@ -451,14 +449,13 @@ class Generator:
         g = torch.Generator(dev).manual_seed(seed)
         if not (self.graphs and eta == 0 and steps > 1):
             return m.sample(batch, n, self.schedule, steps, eta, g, k, clamp)
-        ctx = m.prepare(batch, k)
-        rows = ctx["mem_len"].shape[0]
+        requests = next(iter(batch.values())).shape[0]
         ts, coefs = self.schedule.step_table(steps, eta)
-        key = (rows, n, len(ts), clamp, self.kernels)
+        key = (requests, k, n, len(ts), clamp, self.kernels, tuple(batch))
         if key not in self._graphs:
-            self._graphs[key] = StepGraph(m, rows, n, len(ts), clamp)
-        x = torch.randn(rows, n, self.cfg.d_latent, device=dev, generator=g, dtype=ctx["table"].dtype)
-        return self._graphs[key].run(x, ctx, ts, coefs)
+            self._graphs[key] = StepGraph(m, batch, k, n, len(ts), clamp)
+        x = torch.randn(requests * k, n, self.cfg.d_latent, device=dev, generator=g, dtype=m.embed.weight.dtype)
+        return self._graphs[key].run(x, batch, ts, coefs)
 
     def _cut(self, ids: torch.Tensor, scores: torch.Tensor) -> tuple[str, float]:
         """Decode up to the first pad; the score averages log-probs over the kept tokens and that pad."""

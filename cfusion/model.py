@@ -180,9 +180,9 @@ class CodeFusion(nn.Module):
         batch["enc_hidden"], when given, is MiniLM's output for enc_ids, already computed (generation with recall)."""
         parts = []
         if self.minilm is not None:
-            ids, lens = batch["enc_ids"], batch["enc_len"]
+            lens = batch["enc_len"]
             with torch.set_grad_enabled(self.cfg.encoder_trainable and torch.is_grad_enabled()):
-                h = batch["enc_hidden"] if "enc_hidden" in batch else self.minilm(ids, lens)
+                h = batch["enc_hidden"] if "enc_hidden" in batch else self.minilm(batch["enc_ids"], lens)
             parts.append((self.enc_proj(h), lens))
         if self.literal is not None:
             lit = self.literal(self.code_embed(batch["lit_ids"]), batch["lit_len"])
