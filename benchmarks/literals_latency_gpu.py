@@ -17,9 +17,7 @@ import torch
 
 from cfusion import adapt
 from cfusion.bench import latency, load_generator
-from cfusion.memory import Memory
-from cfusion.rerank import Reranker
-from cfusion.sketch import Sketch
+from cfusion.generate import load_recall
 
 SETTINGS = ((True, True), (True, False), (False, False))  # (literals, sketch): as shipped, then each left out
 
@@ -31,9 +29,8 @@ def main(out: Path, folder: Path, device: str, runs: int) -> None:
     torch.set_grad_enabled(False)
     print(torch.cuda.get_device_name() if device == "cuda" else device)
     g = load_generator(None, "small", device, "triton" if device == "cuda" else "torch", True, recall=True)
-    g.memory = Memory.load(folder)
-    g.reranker = Reranker.load(folder, g.model.minilm).to(device=device, dtype=g.model.embed.weight.dtype)
-    sketch = Sketch.load(folder)
+    g.memory, reranker, sketch = load_recall(folder, g.model.minilm)
+    g.reranker = reranker.to(device=device, dtype=g.model.embed.weight.dtype)  # as Generator casts it
     requests = tuple(r for r, *_ in LITERALS)
     res = []
     for run in range(runs):
