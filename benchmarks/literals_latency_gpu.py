@@ -17,7 +17,7 @@ import torch
 
 from cfusion import adapt
 from cfusion.bench import latency, load_generator
-from cfusion.generate import load_recall
+from cfusion.generate import Generator, load_recall
 
 SETTINGS = ((True, True), (True, False), (False, False))  # (literals, sketch): as shipped, then each left out
 
@@ -29,8 +29,8 @@ def main(out: Path, folder: Path, device: str, runs: int) -> None:
     torch.set_grad_enabled(False)
     print(torch.cuda.get_device_name() if device == "cuda" else device)
     g = load_generator(None, "small", device, "triton" if device == "cuda" else "torch", True, recall=True)
-    g.memory, reranker, sketch = load_recall(folder, g.model.minilm)
-    g.reranker = reranker.to(device=device, dtype=g.model.embed.weight.dtype)  # as Generator casts it
+    memory, reranker, sketch = load_recall(folder, g.model.minilm)
+    g = Generator(g.model, g.tok, kernels=g.kernels, memory=memory, reranker=reranker, sketch=sketch)
     requests = tuple(r for r, *_ in LITERALS)
     res = []
     for run in range(runs):
