@@ -7,7 +7,9 @@ replaces each old one where it stands in the command's arguments. Values of anot
 numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
 order, if there are as many; placeholder URLs and `*.ext` globs likewise. A plain word the request swaps for another
-in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument. The numbers tldr placeholders
+in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument, and so does the one quoted word
+of the known request that stands as an argument, for the one file name the request names that nothing took
+(`"mksdcard"` -> `secret.key`: NL2Bash quotes names that have no extension). The numbers tldr placeholders
 were filled with (pid 1234, port 8080) take the request's unitless number. An adaptation must leave a valid command
 with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was.
 
@@ -268,6 +270,7 @@ def adapt(code: str, known: str, request: str) -> str:
             out = _carried(out, kind, x, y)
     for x, y in _swapped_words(known, request, out):
         out = _carried(out, "text", x, y)
+    out = _named_file(out, old, new, known, request)
     return _with_count(_with_root(_with_sizes(out, request), known, request), request)
 
 
@@ -344,6 +347,19 @@ def _carried(code: str, kind: str, old: str, new: str) -> str:
     """code with old replaced by new (_replace) when the result parses and keeps the template; else code as it was."""
     tried = _replace(code, kind, old, new)
     return tried if tried != code and bash_valid(tried) and _template(tried) == _template(code) else code
+
+
+def _named_file(code: str, old, new, known: str, request: str) -> str:
+    """code with the one quoted plain word of the known request that is still a whole argument of it replaced by the
+    one file the request names and the command lacks: `Change permissions of "mksdcard" to 755` -> `sudo chmod 755
+    mksdcard` answers `change the permissions of secret.key to 600` as `sudo chmod 600 secret.key`. NL2Bash quotes
+    the names of files and folders that have no extension."""
+    args = {t.strip("'\"") for t in bash_arguments(code)}
+    words = [v for k, v, _ in old if k == "text" and re.fullmatch(r"[\w.-]*[A-Za-z][\w.-]*", v) and v in args]
+    words = [v for v in words if len(v) > 1 and not _mentions(request, "text", v)]
+    files = [v for k, v, _ in new if k == "file" and "/" not in v and _FILE.fullmatch(v)]  # a name, not a folder
+    files = [v for v in files if not _mentions(known, "file", v) and not _mentions(code, "file", v)]
+    return _carried(code, "file", words[0], files[0]) if len(words) == len(files) == 1 else code
 
 
 def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]:

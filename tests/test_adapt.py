@@ -181,6 +181,22 @@ def test_literals_are_found_by_kind_in_order():
             "count files in /tmp",
             "find /tmp -type f | wc -l",
         ),
+        # a quoted word of the known request (NL2Bash quotes names without an extension) takes the one file name the
+        # request names, where nothing else took it; a folder, or a quoted symbol, stays as it was
+        (
+            "sudo chmod 755 mksdcard",
+            'Change permissions of "mksdcard" to 755',
+            "change the permissions of secret.key to 600",
+            "sudo chmod 600 secret.key",
+        ),
+        (
+            "find // -name myfile -type f",
+            'Find "myfile" under /',
+            "find foo.txt under /",
+            "find // -name foo.txt -type f",
+        ),
+        ("mkdir foo", 'create directory "foo"', "create directory /tmp/x", "mkdir foo"),
+        ("sort -t '_' -k2 a.txt", 'sort a.txt split at "_"', "sort b.txt split at dots", "sort -t '_' -k2 b.txt"),
     ],
 )
 def test_adapt_carries_the_request_literals(code, known, asked, want):
