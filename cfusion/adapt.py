@@ -15,7 +15,7 @@ with the same template (utilities and flags; a `-10` flag may become `-20`), or 
 
 Three additions then fill what the known request left out or had otherwise: a size the request names sets the unit
 and comparison of find's `-size` on that number (`-size -100c` -> `-size +100M` for `larger than 100MB`); the one
-folder the request names becomes the `.` or `~` that a lone `find` searches (`find . -size +50k` ->
+folder the request names becomes the `.`, `~` or `/` that a lone `find` searches (`find . -size +50k` ->
 `find /srv -size +50k`); and a count of lines the request asks for joins a lone `head` or `tail` that has none
 (`tail server.log` -> `tail -n 100 server.log`; the template gains `-n`). Values that are not plain words are
 shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md ("Literals" and "Filling in what the
@@ -292,15 +292,16 @@ def _with_sizes(code: str, request: str) -> str:
 
 
 def _with_root(code: str, known: str, request: str) -> str:
-    """code with the `.` or `~` that its one `find` starts from replaced by the request's one folder path when neither
-    the command nor the known request names a path: `find files larger than 50M in /srv` recalls `find . -size +50k`,
-    which searches /srv as `find /srv -size +50k`, and `... under /home` turns the `~` of `find ~ -name x` (recalled
-    for `... in the home directory`) into `/home`."""
+    """code with the `.`, `~` or `/` that its one `find` starts from replaced by the request's one folder path when
+    neither the command nor the known request names a path: `find files larger than 50M in /srv` recalls `find .
+    -size +50k`, which searches /srv as `find /srv -size +50k`, `... under /home` turns the `~` of `find ~ -name x`
+    (recalled for `... in the home directory`) into `/home`, and `... in /opt` the `/` of `find / -atime 20`
+    (recalled for `... in the file system`) into `/opt`."""
     paths = [v for k, v, _ in _found(request) if k == "file" and v[:1] in "/~" and not _mentions(code, k, v)]
     paths = [v for v in paths if not _FILE.fullmatch(v.rstrip("/").rsplit("/", 1)[-1])]  # a folder, not `x/a.txt`
     if len(paths) != 1 or any(k == "file" and v[:1] in "/~." for k, v, _ in _found(known)):
         return code
-    sites = list(re.finditer(r"(?<![\w/.-])find\s+(\./?|~/?)(?=\s|$)", code))
+    sites = list(re.finditer(r"(?<![\w/.-])find\s+(\./?|~/?|/)(?=\s|$)", code))
     if len(sites) != 1 or len(re.findall(r"(?<![\w/.-])find(?=\s|$)", code)) != 1:
         return code
     new = paths[0] if _SAFE.fullmatch(paths[0]) else shlex.quote(paths[0])

@@ -141,8 +141,8 @@ def test_literals_are_found_by_kind_in_order():
         ("cat a.txt b.txt", "join a.txt and b.txt", "join x.txt, y.txt and z.txt", "cat a.txt b.txt"),
         ("cat /dev/null > x.log", "empty the log", "empty data.log", "cat /dev/null > data.log"),
         ("ls -la", "list all files", "list all files in /etc", "ls -la"),
-        # modes, quoted expressions and fixed places are no placeholders
-        ("find / -perm /u=s", "find all SUID files", "find all SUID files in /home", "find / -perm /u=s"),
+        # modes, quoted expressions and fixed places are no placeholders (the lone find's `/` takes the folder below)
+        ("find / -perm /u=s", "find all SUID files", "find all SUID files in /home", "find /home -perm /u=s"),
         (
             "sed -i 's/a/b/g' a.txt",
             "replace a with b in the file",
@@ -168,6 +168,14 @@ def test_literals_are_found_by_kind_in_order():
         ("find ~ -size -100M", "files under 100M", "files larger than 100MB in ~", "find ~ -size +100M"),
         ("find ~ -size 100M", "files of 100M", "files smaller than 100 MB", "find ~ -size -100M"),
         ("find ~ -size +100c", "files over 100 bytes", "files of 20M", "find ~ -size +20M"),
+        # and its `/`, where the known request said the file system in words
+        (
+            "find / -atime 20",
+            "files accessed 20 days ago in the file system",
+            "files in /opt accessed 20 days ago",
+            "find /opt -atime 20",
+        ),
+        ("find / -name x.txt", "find x.txt from root", "find x.txt", "find / -name x.txt"),
         # a file, two folders, two finds, or a known request with its own path: as it was
         ("find . -type f", "list files", "list files like /etc/app.conf", "find . -type f"),
         ("find . -size +5k", "find files over 5k in /tmp", "find files over 5k in /srv", "find . -size +5k"),
