@@ -299,6 +299,7 @@ def _with_root(code: str, known: str, request: str) -> str:
     (recalled for `... in the file system`) into `/opt`."""
     paths = [v for k, v, _ in _found(request) if k == "file" and v[:1] in "/~" and not _mentions(code, k, v)]
     paths = [v for v in paths if not _FILE.fullmatch(v.rstrip("/").rsplit("/", 1)[-1])]  # a folder, not `x/a.txt`
+    paths = [v for v in paths if not _FIXED_FILES.fullmatch(v)]  # `... and discard errors to /dev/null`
     if len(paths) != 1 or any(k == "file" and v[:1] in "/~." for k, v, _ in _found(known)):
         return code
     sites = list(re.finditer(r"(?<![\w/.-])find\s+(\./?|~/?|/)(?=\s|$)", code))
@@ -350,11 +351,11 @@ def _carried(code: str, kind: str, old: str, new: str) -> str:
     return tried if tried != code and bash_valid(tried) and _template(tried) == _template(code) else code
 
 
-def _named_file(code: str, old, new, known: str, request: str) -> str:
-    """code with the one quoted plain word of the known request that is still a whole argument of it replaced by the
-    one file the request names and the command lacks: `Change permissions of "mksdcard" to 755` -> `sudo chmod 755
-    mksdcard` answers `change the permissions of secret.key to 600` as `sudo chmod 600 secret.key`. NL2Bash quotes
-    the names of files and folders that have no extension."""
+def _named_file(code: str, old: tuple, new: tuple, known: str, request: str) -> str:
+    """code with the one quoted plain word of the known request (`old`: _found(known)) that is still a whole argument
+    of it replaced by the one file name the request names (`new`: _found(request)) and the command lacks: `Change
+    permissions of "mksdcard" to 755` -> `sudo chmod 755 mksdcard` answers `change the permissions of secret.key to
+    600` as `sudo chmod 600 secret.key`. NL2Bash quotes the names of files and folders that have no extension."""
     args = {t.strip("'\"") for t in bash_arguments(code)}
     words = [v for k, v, _ in old if k == "text" and re.fullmatch(r"[\w.-]*[A-Za-z][\w.-]*", v) and v in args]
     words = [v for v in words if len(v) > 1 and not _mentions(request, "text", v)]

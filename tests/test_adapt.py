@@ -176,6 +176,7 @@ def test_literals_are_found_by_kind_in_order():
             "find /opt -atime 20",
         ),
         ("find / -name x.txt", "find x.txt from root", "find x.txt", "find / -name x.txt"),
+        ("find / -name x.txt", "find x.txt in the system", "find x.txt, errors to /dev/null", "find / -name x.txt"),
         # a file, two folders, two finds, or a known request with its own path: as it was
         ("find . -type f", "list files", "list files like /etc/app.conf", "find . -type f"),
         ("find . -size +5k", "find files over 5k in /tmp", "find files over 5k in /srv", "find . -size +5k"),
