@@ -14,7 +14,6 @@ Usage: PYTHONSAFEPATH=1 python benchmarks/carry_minilm.py .carry/minilm_z .carry
 
 import argparse
 import gzip
-import json
 import shutil
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from safetensors.torch import load_file, save
 
 from cfusion.adapt import skeleton
 from cfusion.bundle import installed_model
+from cfusion.data import read_pairs
 from cfusion.memory import Memory
 from cfusion.tokenizer import minilm_path
 
@@ -37,9 +37,7 @@ def main(out: Path, jsonl: list[Path], model: Path) -> None:
     memory = Memory.load(model)
     texts = list(memory.requests) + list(memory.codes)
     for path in jsonl:
-        for line in path.read_text().splitlines():
-            nl = json.loads(line)["nl"]
-            texts += [nl, skeleton(nl)]
+        texts += [t for p in read_pairs(path) for t in (p.nl, skeleton(p.nl))]
     used = set(range(KEEP_FIRST))
     for enc in Tokenizer.from_file(str(src / "tokenizer.json")).encode_batch(texts):
         used.update(enc.ids)

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from cfusion import generate
-from cfusion.adapt import adapt
 from cfusion.bundle import installed_model, load_model
 from cfusion.data import read_pairs
 from cfusion.metrics import template_match
@@ -74,10 +73,8 @@ def dump(data: Path, out: Path, limit: int | None, device: str, seeds: list[int]
 
 def top(row: dict) -> str:
     """The top answer `gen` gives for a saved pool under the module's current constants, literals carried in."""
-    fits = lambda c, q=row["nl"]: adapt(c.code, c.known, q) != c.code  # noqa: E731
     pool = [dataclasses.replace(c) for c in row["pool"]]  # rank_candidates sets `fits` on the candidates
-    ranked = generate.rank_candidates(pool, "bash", row["sketch"], fits)
-    return generate._with_literals(ranked, row["nl"], 1)[0].code
+    return generate.answers(pool, row["nl"], "bash", 1, row["sketch"])[0].code
 
 
 def scores(rows: list[dict]) -> np.ndarray:

@@ -142,6 +142,16 @@ def rank_candidates(
     return [best] + [c for c in order if c is not best]
 
 
+def answers(
+    cands: list[Candidate], request: str, lang: str, k: int, sketch: dict[str, float] | None = None, literals=True
+) -> list[Candidate]:
+    """The k answers `gen` shows for one request's candidates: rank_candidates (asking adapt whether the request's
+    literals fit a recalled command) and, for Bash with `literals`, the literals carried in (_with_literals)."""
+    fits = (lambda c: adapt(c.code, c.known, request) != c.code) if literals else None
+    ranked = rank_candidates(cands, lang, sketch, fits)
+    return _with_literals(ranked, request, k) if literals and lang == "bash" else ranked[:k]
+
+
 def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candidate]:
     """The first k distinct commands of ranked candidates, the request's literals carried into the recalled ones
     (cfusion.adapt; `adapted_from` keeps the command as known). Adapting after ranking leaves the ranking as it was:
@@ -404,9 +414,7 @@ class Generator:
                 c.similarity, c.known, c.extra, c.shared = sim, known, extra, self.memory.shared(requests[r], j)
                 if reranked is not None:
                     c.rerank = next(reranked)
-            fits = (lambda c, q=requests[r]: adapt(c.code, c.known, q) != c.code) if literals else None
-            ranked = rank_candidates(list(found.values()), lang, sketches[r], fits)
-            out.append(_with_literals(ranked, requests[r], k) if literals and lang == "bash" else ranked[:k])
+            out.append(answers(list(found.values()), requests[r], lang, k, sketches[r], literals))
         return out
 
     def recall_queries(self, requests: list[str], queries: torch.Tensor) -> torch.Tensor:
