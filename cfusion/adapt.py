@@ -7,7 +7,8 @@ replaces each old one where it stands in the command's arguments. Values of anot
 numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
 order, if there are as many; placeholder URLs and `*.ext` globs likewise. A plain word the request swaps for another
-in the same place (`... to alice` -> `... to bob`) follows where it is a whole argument, and so does the one quoted word
+in the same place (`... to alice` -> `... to bob`, `... to user root` -> `... to bob`) follows where it is a whole
+argument, and so does the one quoted word
 of the known request that stands as an argument, for the one file name the request names that nothing took
 (`"mksdcard"` -> `secret.key`: NL2Bash quotes names that have no extension). The numbers tldr placeholders
 were filled with (pid 1234, port 8080) take the request's unitless number. An adaptation must leave a valid command
@@ -63,6 +64,7 @@ _FUNCTION_WORDS = frozenset(
     "a an the this that these those it its of in on at to for from with by as and or not no all any each every some "
     "file files directory directories folder folders name names".split()
 )
+_ROLES = frozenset(["user", "group", "owner", "host", "branch", "tag", "container", "service", "package"])
 _SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
 _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
@@ -366,7 +368,9 @@ def _named_file(code: str, old: tuple, new: tuple, known: str, request: str) -> 
 
 def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]:
     """Plain words of the known request that the request swaps for another, one for one in the same place, where the
-    known word is a whole argument of the command: `... to alice` -> `... to bob` in `chown alice file.txt`."""
+    known word is a whole argument of the command: `... to alice` -> `... to bob` in `chown alice file.txt`. The known
+    word may follow a noun of its kind that the request leaves out (`to user root` -> `to bob`), and is kept wherever
+    the request still names it."""
     args = {t.strip("'\"") for t in bash_arguments(code)}
     a = [w.rstrip(_TRAILING) for w in known.split()]
     b = [w.rstrip(_TRAILING) for w in request.split()]
@@ -375,9 +379,14 @@ def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]
     ops = difflib.SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False).get_opcodes()
     out = []
     for op, i1, i2, j1, j2 in ops:
-        if op == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
-            x, y = a[i1], b[j1]
-            plain = all(re.fullmatch(r"[\w.-]+", w) and w.lower() not in _FUNCTION_WORDS for w in (x, y))
-            if x in args and plain and not _kind(y):
+        lead = [w.lower() for w in a[i1 : i2 - 1]]  # a word before the known one: its kind (`user`)
+        if op == "replace" and j2 - j1 == 1 and (not lead or lead[0] in _ROLES and len(lead) == 1):
+            x, y = a[i2 - 1], b[j1]
+            if x in args and _plain(x) and _plain(y) and not _kind(y) and not _mentions(request, "text", x):
                 out.append((x, y))
     return out
+
+
+def _plain(word: str) -> bool:
+    """A word that may name a thing: letters, digits, `.`, `_`, `-`, and not a function word."""
+    return re.fullmatch(r"[\w.-]+", word) is not None and word.lower() not in _FUNCTION_WORDS

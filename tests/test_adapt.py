@@ -84,6 +84,23 @@ def test_literals_are_found_by_kind_in_order():
             "find files owned by the user www",
             "find / -user www",
         ),
+        # ... also past a noun of its kind that the request leaves out
+        (
+            "sudo chown root /home/bob",
+            "change owner of the file /home/bob to user root",
+            "change the owner of data.db to bob",
+            "sudo chown bob data.db",
+        ),
+        ("find / -user root", "find files owned by user root", "find files owned by bob", "find / -user bob"),
+        # ... but not past other words (`current` is no folder's name), nor when the request still names the known word
+        ("find DIR -type f", "count files in a DIR folder", "count files in current folder", "find DIR -type f"),
+        ("cp -r src_dir dest_dir", "copy src_dir to dest_dir", "copy src_dir preserving", "cp -r src_dir dest_dir"),
+        (
+            "find /prog -name core -delete",
+            "delete all the core files in /prog",
+            'delete all regular files named "core" in /prog',
+            "find /prog -name core -delete",
+        ),
         # numbers of other units, and a glob for a name, are not carried
         (
             "find . -atime +30",
