@@ -148,6 +148,17 @@ def skeleton(text: str) -> str:
     return _SKELETON.sub(blank, text)
 
 
+@functools.lru_cache(maxsize=65536)
+def shape(text: str) -> str:
+    """What a request asks, whatever it names: lowercased, each literal as its kind, punctuation and articles dropped.
+    Two requests of one shape ask the same thing of other arguments: `show the first 20 lines of data.csv` and `Show
+    the first 10 lines of file.txt` are both `show first num_ lines of file_`."""
+    for kind, value, _ in _found(text):
+        literal = rf"""(?<![\w.])["'`“‘]?{re.escape(value)}["'`”’]?"""
+        text = re.sub(literal, f" {kind}_ ", text, count=1)  # `file_`: no word of the request
+    return " ".join(w for w in re.sub(r"[^\w\s]", " ", text.lower()).split() if w not in ("the", "a", "an"))
+
+
 def _mentions(text: str, kind: str, value: str) -> bool:
     """Whether text names the value: numbers as whole numbers; extensions anywhere; others as whole words,
     case-insensitively, `./` and a trailing `/` ignored."""

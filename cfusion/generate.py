@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cfusion.adapt import adapt, skeleton
+from cfusion.adapt import adapt, shape, skeleton
 from cfusion.diffusion import Schedule
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer, pad
@@ -102,11 +102,18 @@ def _weights(cands: list[Candidate]) -> list[float]:
 
 
 def rank_candidates(
-    cands: list[Candidate], lang: str, sketch: dict[str, float] | None = None, fits: Callable | None = None
+    cands: list[Candidate],
+    lang: str,
+    sketch: dict[str, float] | None = None,
+    fits: Callable | None = None,
+    same: Callable | None = None,
 ) -> list[Candidate]:
     """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
     sampled ones by score. Then the top answer:
     - the code of a known request at least SAME_REQUEST similar, when there is one and it is valid;
+    - otherwise the most similar valid recalled candidate whose known request asks the same as the request but for
+      its literals, when `same(candidate)` says so of one (adapt.shape: `Show the first 10 lines of file.txt` for
+      `show the first 20 lines of data.csv`);
     - otherwise, for Bash, the consensus: the valid candidate (a recalled one, when any is valid) whose template
       agrees most with all the others, each weighted by its share of SAMPLE_WEIGHT by votes, RECALL_WEIGHT x its
       similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
@@ -119,8 +126,11 @@ def rank_candidates(
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
     order = sorted(recalled + sampled, key=lambda c: not c.valid)
+    twins = [c for c in recalled if c.valid and same(c)] if same is not None else []
     if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid:
         best = recalled[0]
+    elif twins:
+        best = twins[0]
     elif lang == "bash" and len(order) > 1:
         # a sample with no known request behind it votes, but answers first only when no recalled command is valid:
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
@@ -146,9 +156,14 @@ def answers(
     cands: list[Candidate], request: str, lang: str, k: int, sketch: dict[str, float] | None = None, literals=True
 ) -> list[Candidate]:
     """The k answers `gen` shows for one request's candidates: rank_candidates (asking adapt whether the request's
-    literals fit a recalled command) and, for Bash with `literals`, the literals carried in (_with_literals)."""
+    literals fit a recalled command and, for Bash, whether a known request has the request's shape) and, for Bash
+    with `literals`, the literals carried in (_with_literals)."""
     fits = (lambda c: adapt(c.code, c.known, request) != c.code) if literals else None
-    ranked = rank_candidates(cands, lang, sketch, fits)
+    same = None
+    if literals and lang == "bash":
+        asked = shape(request)
+        same = lambda c: shape(c.known) == asked  # noqa: E731
+    ranked = rank_candidates(cands, lang, sketch, fits, same)
     return _with_literals(ranked, request, k) if literals and lang == "bash" else ranked[:k]
 
 

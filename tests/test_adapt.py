@@ -5,7 +5,7 @@ import shlex
 
 import pytest
 
-from cfusion.adapt import adapt, literals, skeleton
+from cfusion.adapt import adapt, literals, shape, skeleton
 from cfusion.metrics import bash_template_tokens, bash_valid
 
 
@@ -283,3 +283,12 @@ def test_the_skeleton_keeps_what_a_request_asks_and_drops_what_it_quotes():
     assert skeleton(kept) == kept  # quoted files, paths, extensions, numbers and URLs say what is asked
     assert skeleton('files named "fileA_" or "man"') == 'files named "x" or "x"'
     assert skeleton("it's the user's file") == "it's the user's file"  # apostrophes quote nothing
+
+
+def test_a_request_s_shape_is_what_it_asks_of_any_arguments():
+    assert shape("show the first 20 lines of data.csv") == shape("Show the first 10 lines of 'file.txt'.")
+    assert shape("show the first 20 lines of data.csv") == "show first num_ lines of file_"
+    assert shape("find all .log files under /var") == shape("Find all *.log files under path/")
+    assert shape('set alias "gs" for command "git status"') == "set alias text_ for command text_"
+    assert shape("show the last 20 lines of data.csv") != shape("show the first 20 lines of data.csv")
+    assert shape("delete the file old.log") != shape("delete the file")  # a literal's kind is no word

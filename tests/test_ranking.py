@@ -1,6 +1,6 @@
 import pytest
 
-from cfusion.generate import Candidate, rank_candidates
+from cfusion.generate import Candidate, answers, rank_candidates
 
 
 def cand(code, score, votes=1, valid=True):
@@ -98,6 +98,21 @@ def test_a_near_identical_known_request_answers_as_it_stands():
     assert rank_candidates(cands, "bash")[0].code == "ls -l | wc -l"
     cands[1].similarity = 0.94  # below SAME_REQUEST: the consensus, where five votes for `ls -la` pull toward `ls`
     assert rank_candidates(cands, "bash")[0].code == "ls"
+
+
+def test_a_known_request_of_the_same_shape_answers_with_the_request_s_literals():
+    def recalled(code, sim, known):
+        return Candidate(code, None, 0, True, similarity=sim, known=known)
+
+    cands = [
+        cand("cat data.csv | head -1", -0.1, votes=5),
+        recalled("cat file | head -1", 0.75, "Print the first line of 'file'"),
+        recalled("head -n 10 file.txt", 0.69, "Show the first 10 lines of file.txt"),
+    ]
+    top = answers(cands, "show the first 20 lines of data.csv", "bash", 1)[0]
+    assert top.code == "head -n 20 data.csv" and top.adapted_from == "head -n 10 file.txt"
+    other = answers(cands, "show the first line of data.csv", "bash", 1)[0]  # no known request of its shape
+    assert other.code == "cat data.csv | head -1"
 
 
 def test_a_candidate_both_sampled_and_recalled_says_so():
