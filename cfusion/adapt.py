@@ -161,13 +161,14 @@ def shape(text: str) -> str:
 
 def _mentions(text: str, kind: str, value: str) -> bool:
     """Whether text names the value: numbers as whole numbers; extensions anywhere; others as whole words,
-    case-insensitively, `./` and a trailing `/` ignored."""
+    case-insensitively, `./` and a trailing `/` ignored; a path that goes on (`/a` in `/a/b`) is another."""
     if kind == "num":
         return re.search(rf"(?<![\w.]){re.escape(value)}(?![\d])", text) is not None
     core = value.lower().removeprefix("./").rstrip("/") or value.lower()
     if kind == "ext":
         return core in text.lower()  # `.log` in `app.log`
-    return re.search(rf"(?<![\w-]){re.escape(core)}(?![\w-])", text.lower()) is not None  # not `a.txt` in `data.txt`
+    # not `a.txt` in `data.txt`, nor `https://x.org` in `https://x.org/a.zip` (a trailing `/` is the same place)
+    return re.search(rf"(?<![\w-]){re.escape(core)}(?![\w-]|/[\w.~-])", text.lower()) is not None
 
 
 def _site(kind: str, value: str) -> re.Pattern:
