@@ -160,12 +160,15 @@ def test_gen_carries_the_request_literals_into_recalled_commands(minilm_model, t
         out = json.loads(cfusion("gen", request, "--model", str(folder), "--json", *flags, check=True).stdout)
         return {c["known"]: c for c in out["candidates"] if c["source"] != "model"}
 
+    out = json.loads(cfusion("gen", "show the first 20 lines of data.csv", "--model", str(folder), "--json").stdout)
+    assert out["candidates"][0]["code"] == "head -n 20 data.csv"  # a known request of its shape answers first
     mine = recalled("show the first 20 lines of data.csv")
     assert mine[known[0]["nl"]]["code"] == "head -n 20 data.csv"
     assert mine[known[0]["nl"]]["adapted_from"] == "head -n 10 file.txt"
     assert mine[known[1]["nl"]]["code"] == "wc -l data.csv"  # a placeholder file takes the request's
     assert mine[known[2]["nl"]]["code"] == "docker ps" and "adapted_from" not in mine[known[2]["nl"]]
-    assert mine[known[0]["nl"]]["fits"] is True and "fits" not in mine[known[2]["nl"]]  # the ranking's evidence
+    other = recalled("display the first 20 lines of data.csv")  # another shape: the consensus ranks
+    assert other[known[0]["nl"]]["fits"] is True and "fits" not in other[known[2]["nl"]]  # the ranking's evidence
     plain = recalled("show the first 20 lines of data.csv", "--no-literals")
     assert plain[known[0]["nl"]]["code"] == "head -n 10 file.txt" and "adapted_from" not in plain[known[0]["nl"]]
     assert not any("fits" in c for c in plain.values())
