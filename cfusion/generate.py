@@ -126,11 +126,10 @@ def rank_candidates(
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
     order = sorted(recalled + sampled, key=lambda c: not c.valid)
-    twins = [c for c in recalled if c.valid and same(c)] if same is not None else []
     if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid:
         best = recalled[0]
-    elif twins:
-        best = twins[0]
+    elif same is not None and (twin := next((c for c in recalled if c.valid and same(c)), None)):
+        best = twin
     elif lang == "bash" and len(order) > 1:
         # a sample with no known request behind it votes, but answers first only when no recalled command is valid:
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
@@ -159,11 +158,12 @@ def answers(
     literals fit a recalled command and, for Bash, whether a known request has the request's shape) and, for Bash
     with `literals`, the literals carried in (_with_literals)."""
     fits = (lambda c: adapt(c.code, c.known, request) != c.code) if literals else None
-    same = None
-    if literals and lang == "bash":
-        asked = shape(request)
-        same = lambda c: shape(c.known) == asked  # noqa: E731
-    ranked = rank_candidates(cands, lang, sketch, fits, same)
+    asked = shape(request) if literals and lang == "bash" else None
+
+    def same(c: Candidate) -> bool:
+        return shape(c.known) == asked
+
+    ranked = rank_candidates(cands, lang, sketch, fits, same if asked is not None else None)
     return _with_literals(ranked, request, k) if literals and lang == "bash" else ranked[:k]
 
 

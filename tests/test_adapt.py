@@ -84,20 +84,6 @@ def test_literals_are_found_by_kind_in_order():
             "find files owned by the user www",
             "find / -user www",
         ),
-        # a path or URL inside the request's is another one: the request's replaces it; a trailing `/` is the same
-        (
-            "wget https://example.com",
-            "Download https://example.com",
-            "download https://example.com/file.zip",
-            "wget https://example.com/file.zip",
-        ),
-        (
-            "find /home/me -type d",
-            "find directories under /home/me",
-            "find directories under /home/me/src",
-            "find /home/me/src -type d",
-        ),
-        ("find /tmp/ -name x", "find x in /tmp/", "find x in /tmp", "find /tmp/ -name x"),
         # ... also past a noun of its kind that the request leaves out
         (
             "sudo chown root /home/bob",
@@ -115,6 +101,20 @@ def test_literals_are_found_by_kind_in_order():
             'delete all regular files named "core" in /prog',
             "find /prog -name core -delete",
         ),
+        # a path or URL inside the request's is another one: the request's replaces it; a trailing `/` is the same
+        (
+            "wget https://example.com",
+            "Download https://example.com",
+            "download https://example.com/file.zip",
+            "wget https://example.com/file.zip",
+        ),
+        (
+            "find /home/me -type d",
+            "find directories under /home/me",
+            "find directories under /home/me/src",
+            "find /home/me/src -type d",
+        ),
+        ("find /tmp/ -name x", "find x in /tmp/", "find x in /tmp", "find /tmp/ -name x"),
         # numbers of other units, and a glob for a name, are not carried
         (
             "find . -atime +30",
