@@ -391,8 +391,8 @@ def _swapped_words(known: str, request: str, code: str) -> list[tuple[str, str]]
     ops = difflib.SequenceMatcher(None, [w.lower() for w in a], [w.lower() for w in b], autojunk=False).get_opcodes()
     out = []
     for op, i1, i2, j1, j2 in ops:
-        lead = [w.lower() for w in a[i1 : i2 - 1]]  # a word before the known one: its kind (`user`)
-        if op == "replace" and j2 - j1 == 1 and (not lead or lead[0] in _ROLES and len(lead) == 1):
+        lead = {w.lower() for w in a[i1 : i2 - 1]}  # at most one word before the known one: its kind (`user`)
+        if op == "replace" and j2 - j1 == 1 and i2 - i1 <= 2 and lead <= _ROLES:
             x, y = a[i2 - 1], b[j1]
             if x in args and _plain(x) and _plain(y) and not _kind(y) and not _mentions(request, "text", x):
                 out.append((x, y))

@@ -158,13 +158,14 @@ def answers(
     literals fit a recalled command and, for Bash, whether a known request has the request's shape) and, for Bash
     with `literals`, the literals carried in (_with_literals)."""
     fits = (lambda c: adapt(c.code, c.known, request) != c.code) if literals else None
-    asked = shape(request) if literals and lang == "bash" else None
+    bash = literals and lang == "bash"
+    asked = shape(request) if bash else None
 
     def same(c: Candidate) -> bool:
         return shape(c.known) == asked
 
-    ranked = rank_candidates(cands, lang, sketch, fits, same if asked is not None else None)
-    return _with_literals(ranked, request, k) if literals and lang == "bash" else ranked[:k]
+    ranked = rank_candidates(cands, lang, sketch, fits, same if bash else None)
+    return _with_literals(ranked, request, k) if bash else ranked[:k]
 
 
 def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candidate]:
