@@ -14,11 +14,15 @@ of the known request that stands as an argument, for the one file name the reque
 were filled with (pid 1234, port 8080) take the request's unitless number. An adaptation must leave a valid command
 with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was.
 
+A folder's bare name is a literal too (`the folder src`, `... under src`), so it takes a known quoted name's place
+(`cp -R SRCFOLDER /backup` -> `cp -R src /backup`).
+
 Three additions then fill what the known request left out or had otherwise: a size the request names sets the unit
 and comparison of find's `-size` on that number (`-size -100c` -> `-size +100M` for `larger than 100MB`); the one
 folder the request names becomes the `.`, `~` or `/` that a lone `find` searches (`find . -size +50k` ->
-`find /srv -size +50k`); and a count of lines the request asks for joins a lone `head` or `tail` that has none
-(`tail server.log` -> `tail -n 100 server.log`; the template gains `-n`). Values that are not plain words are
+`find /srv -size +50k`; a bare name, where the request searches in it: `find src -name "*.py"`); and a count of lines
+the request asks for joins a lone `head` or `tail` that has none (`tail server.log` -> `tail -n 100 server.log`; the
+template gains `-n`). Values that are not plain words are
 shell-quoted, so a literal never becomes code. Measured in benchmarks/RESULTS.md ("Literals" and "Filling in what the
 known request left out").
 """
@@ -64,6 +68,13 @@ _FUNCTION_WORDS = frozenset(
     "a an the this that these those it its of in on at to for from with by as and or not no all any each every some "
     "file files directory directories folder folders name names".split()
 )
+_FOLDERS = frozenset(["directory", "folder", "dir", "subdirectory", "subfolder"])
+_FOLDER_WORDS = frozenset(  # what follows `directory` in a request without naming one (`the directory tree and ...`)
+    "tree trees hierarchy structure path paths listing list contents content itself recursively downwards".split()
+)
+_AFTER_NAME = frozenset("to into and from in under with on recursively as".split())  # may follow a folder's name
+_BEFORE_FOLDER = frozenset("the a an to into in inside within from under of".split())  # not `the current folder X`
+_EXCLUDED = re.compile(r"\b(?:exclud\w*|except\w*|not|without|skip\w*|ignor\w*|prun\w*|omit\w*)\b", re.I)
 _ROLES = frozenset(["user", "group", "owner", "host", "branch", "tag", "container", "service", "package"])
 _SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
@@ -100,6 +111,23 @@ def _named(before: list[str], word: str) -> bool:
     return bool(cue) and cue[0] in _NAMED and word != "as" and bool(re.fullmatch(r"[\w.-]+", word))
 
 
+def _folder(before: list[str], word: str, after: str, raw: str) -> bool:
+    """Whether a bare word names a folder: after `the directory` or `the folder` (`the folder src to /backup`, `the
+    directory build and everything in it`; `a`, `to`, `in` ... may stand for `the`) or after `under` at the end (`...
+    under src`), and followed by the end, punctuation or a word that may follow a name (_AFTER_NAME). None in `the
+    directory tree and ...`, `the current folder ending with ...`, `the folder passed as ...`. `after` is the next
+    word, `raw` the word with its punctuation."""
+    low, after = word.lower(), "" if raw[-1] in _TRAILING else after  # `... under src.`: the end
+    if not before or not re.fullmatch(r"[\w.-]*[A-Za-z][\w.-]*", word) or not _plain(word) or len(word) < 2:
+        return False
+    if low in _FOLDER_WORDS or low in _AFTER_NAME or after and low.endswith(("ing", "ed")):
+        return False
+    if before[-1] == "under":
+        return after == ""
+    article = len(before) < 2 or before[-2] in _BEFORE_FOLDER
+    return before[-1] in _FOLDERS and article and after in ("", *_AFTER_NAME)
+
+
 def _unit(word: str) -> str:
     word = word.lower().strip(_TRAILING + "(")
     return _UNITS.get(word) or _UNITS.get(word.removesuffix("s"), "")
@@ -115,6 +143,7 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
     rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
     lower = [w.lower() for _, w in words]
+    excludes = _EXCLUDED.search(text)  # `excluding the folder aa`: a bare name is a guess, and this one no place to go
     for i, (at, raw) in enumerate(words[:-1]):
         word = raw.lstrip("([{<`'\"").rstrip(_TRAILING + "`'\"")  # `readme.txt' is quoted too
         if not word:
@@ -126,13 +155,16 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
             out.append((at, *kind, ""))
         elif kind is None and _named(lower[max(0, i - 2) : i], word):
             out.append((at, "text", word, ""))
+        elif kind is None and not excludes and _folder(lower[max(0, i - 2) : i], word, lower[i + 1], raw):
+            out.append((at, "text", word, "folder"))
     return tuple((kind, value, unit) for _, kind, value, unit in sorted(out) if "NNN" not in value)
 
 
 def literals(text: str) -> list[tuple[str, str]]:
     """(kind, value) of the literals a request names, in order. Kinds: url; file (a path or name.ext); ext (`.log`,
     `*.log`); num (the number of `10`, `100MB`; none when the request multiplies numbers); text (other quoted text,
-    or the word after `named`/`called` [`as`]). `partNNN` is NL2Bash's way to write numbered names: no literal."""
+    the word after `named`/`called` [`as`], or a folder's bare name: `the folder src`, `under src` at the end,
+    _folder). `partNNN` is NL2Bash's way to write numbered names: no literal."""
     return [(kind, value) for kind, value, _ in _found(text)]
 
 
@@ -210,7 +242,9 @@ def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tup
     return [
         ((x, u), (y, w))
         for (x, u), (y, w) in zip(a, order)
-        if _shape(x)[1] == _shape(y)[1] and not (u and w and u != w and not _resized(u, w, y))  # 30 days, 48 hours
+        if _shape(x)[1] == _shape(y)[1]
+        and not (u and w and u != w and not _resized(u, w, y))  # 30 days, 48 hours
+        and (u != "folder" or w == "folder")  # a known folder's name takes a folder's, not any quoted word
     ]
 
 
@@ -280,12 +314,26 @@ def adapt(code: str, known: str, request: str) -> str:
             continue
         if not a and (kind != "num" or all(u in ("", "line") for _, u in b)):
             a = [(v, "") for v in _placeholders(out, known, kind)]
-        for (x, _), (y, _) in _pairs(a, b):
-            out = _carried(out, kind, x, y)
+        if len(a) != len(b):  # a folder's bare name is a guess: the others may pair without it
+            a, b = ([v for v in x if v[1] != "folder"] for x in (a, b))
+        for (x, u), (y, w) in _pairs(a, b):
+            out = _carried(out, "file" if "folder" in (u, w) else kind, x, y)  # a folder's name: `data/*` too
     for x, y in _swapped_words(known, request, out):
         out = _carried(out, "text", x, y)
     out = _named_file(out, old, new, known, request)
     return _with_count(_with_root(_with_sizes(out, request), known, request), request)
+
+
+def coverage(code: str, known: str, request: str) -> float:
+    """The share of the request's literals that the recalled command holds once they are carried in (adapt): 1 for
+    `kill -9 1234` (`kill -9 4242`) and `kill the process with pid 4242`, 0.5 for `source /etc/myapp` and `copy
+    config.yaml to /etc/myapp`, 0 when the request names none. The ranking's evidence that a command answers this
+    request with its own arguments (cfusion.generate.FITS_WEIGHT)."""
+    found = _found(request)
+    if not found:
+        return 0.0
+    out = adapt(code, known, request)
+    return sum(_mentions(out, kind, value) for kind, value, _ in found) / len(found)
 
 
 _COMPARED = re.compile(r"\b(larger|bigger|greater|more|over|above|smaller|less|under|below)\s+(?:than\s+)?(\d+)", re.I)
@@ -314,7 +362,8 @@ def _with_root(code: str, known: str, request: str) -> str:
     paths = [v for k, v, _ in _found(request) if k == "file" and v[:1] in "/~" and not _mentions(code, k, v)]
     paths = [v for v in paths if not _FILE.fullmatch(v.rstrip("/").rsplit("/", 1)[-1])]  # a folder, not `x/a.txt`
     paths = [v for v in paths if not _FIXED_FILES.fullmatch(v)]  # `... and discard errors to /dev/null`
-    if len(paths) != 1 or any(k == "file" and v[:1] in "/~." for k, v, _ in _found(known)):
+    paths += [v for v in _searched_folders(request) if not _mentions(code, "file", v)]  # `under src`
+    if len(paths) != 1 or any(k == "file" and v[:1] in "/~." or u == "folder" for k, v, u in _found(known)):
         return code
     sites = list(re.finditer(r"(?<![\w/.-])find\s+(\./?|~/?|/)(?=\s|$)", code))
     if len(sites) != 1 or len(re.findall(r"(?<![\w/.-])find(?=\s|$)", code)) != 1:
@@ -322,6 +371,18 @@ def _with_root(code: str, known: str, request: str) -> str:
     new = paths[0] if _SAFE.fullmatch(paths[0]) else shlex.quote(paths[0])
     out = code[: sites[0].start(1)] + new + code[sites[0].end(1) :]
     return out if bash_valid(out) else code
+
+
+def _searched_folders(request: str) -> list[str]:
+    """The bare folder names (_folder) a request searches in (`... in the folder src`, `... under src`), none where it
+    is where things go (`... to the folder x`)."""
+    nouns = "|".join(_FOLDERS)
+    out = []
+    for _, value, unit in _found(request):
+        place = rf"\b(?:in|under|inside|within|from)\s+(?:the\s+)?(?:(?:{nouns})\s+)?{re.escape(value)}(?![\w.-])"
+        if unit == "folder" and re.search(place, request, re.I):
+            out.append(value)
+    return out
 
 
 _COUNT = re.compile(

@@ -5,7 +5,7 @@ import shlex
 
 import pytest
 
-from cfusion.adapt import adapt, literals, shape, skeleton
+from cfusion.adapt import adapt, coverage, literals, shape, skeleton
 from cfusion.metrics import bash_template_tokens, bash_valid
 
 
@@ -26,6 +26,28 @@ def test_literals_are_found_by_kind_in_order():
     ]
     assert literals("show running processes") == []
     assert literals("find all video files in the folder /home/<user>") == []  # a placeholder, not a path
+
+
+@pytest.mark.parametrize(
+    "request_, names",
+    [
+        ("find all python files under src", ["src"]),
+        ("find all python files under src.", ["src"]),
+        ("copy the folder src to /backup recursively", ["src"]),
+        ("remove the directory build and everything in it", ["build"]),
+        ("list the files in directory Musica", ["Musica"]),
+        # what follows `directory` without naming one, a word after `current`, and requests that exclude
+        ("copy the directory tree and its files", []),
+        ("display all files in the current folder ending with x", []),
+        ("display the files in the folder passed as argument", []),
+        ("list the files in the folder starting with a", []),
+        ("display all the files in the current folder excluding the directory aa", []),
+        ("find all files under the current directory", []),
+        ("find files under src and docs", []),
+    ],
+)
+def test_a_folder_s_bare_name_is_a_literal(request_, names):
+    assert [value for kind, value in literals(request_) if kind == "text"] == names
 
 
 @pytest.mark.parametrize(
@@ -236,6 +258,30 @@ def test_literals_are_found_by_kind_in_order():
             "find // -name foo.txt -type f",
         ),
         ("mkdir foo", 'create directory "foo"', "create directory /tmp/x", "mkdir foo"),
+        # a folder's bare name (`the folder src`, `under src`) is a literal: it takes a known quoted name's place, or
+        # find's `.` when the request searches in it; not where it is a destination or a quoted word
+        ("find . -name '*.py'", "find python files", "find all python files under src", "find src -name '*.py'"),
+        ("find . -type d", "list all folders", "list all folders in the directory build", "find build -type d"),
+        (
+            "cp -R SRCFOLDER DESTFOLDER/",
+            "Recursively copies 'SRCFOLDER' to the 'DESTFOLDER/'",
+            "copy the folder src to /backup recursively",
+            "cp -R src /backup",
+        ),
+        (
+            "tar -cvf - data/* | gzip > data.tar.gz",
+            'Archive and compress all files in "data" directory into "data.tar.gz"',
+            "compress the folder logs into logs.tar.gz",
+            "tar -cvf - logs/* | gzip > logs.tar.gz",
+        ),
+        ("find . -name x.txt", "find x.txt", "find x.txt and move it to the folder old", "find . -name x.txt"),
+        ("find foo -type d", "find folders in the folder foo", 'find the directory "mysql"', "find foo -type d"),
+        (
+            "find . -name test",
+            'find files named "test"',
+            'find files named "test-a" and move them to the folder t10',
+            "find . -name test-a",
+        ),
         ("sort -t '_' -k2 a.txt", 'sort a.txt split at "_"', "sort b.txt split at dots", "sort -t '_' -k2 b.txt"),
     ],
 )
@@ -306,3 +352,11 @@ def test_a_request_s_shape_is_what_it_asks_of_any_arguments():
     assert shape('set alias "gs" for command "git status"') == "set alias text_ for command text_"
     assert shape("show the last 20 lines of data.csv") != shape("show the first 20 lines of data.csv")
     assert shape("delete the file old.log") != shape("delete the file")  # a literal's kind is no word
+
+
+def test_coverage_is_the_share_of_the_request_literals_a_command_holds_once_carried_in():
+    assert coverage("kill -9 1234", "kill the process with pid 1234", "kill the process with pid 4242") == 1.0
+    assert coverage("source /etc/app", "load /etc/app", "copy config.yaml to /etc/myapp") == 0.5  # /etc/myapp only
+    assert coverage("cp x.txt /tmp", "copy x.txt to /tmp", "copy config.yaml to /etc/myapp") == 1.0
+    assert coverage("ls -la", "list all files", "copy config.yaml to /etc/myapp") == 0.0
+    assert coverage("ls -la", "list all files", "list all files") == 0.0  # the request names none
