@@ -10,8 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cfusion.adapt import adapt, shape, skeleton
+from cfusion.adapt import adapt, coverage, shape, skeleton
 from cfusion.diffusion import Schedule
+from cfusion.effects import effects, missing, unasked
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer, pad
 from cfusion.memory import Memory, mean_pool
@@ -34,7 +35,7 @@ RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS
 EXTRA_PENALTY = 1.0  # an extra memory pair's reranker score counts this much less (RESULTS.md, "Everyday requests")
 SKETCH_WEIGHT = 20.0  # the sketch's share of the consensus, times its template cosine (RESULTS.md, "The sketch")
 SHARED_WEIGHT = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
-FITS_WEIGHT = 5.0  # for a recalled command that takes the request's literals (cfusion.adapt); both in RESULTS.md
+FITS_WEIGHT = 5.0  # times Candidate.fits: literals held, asked effects lacking (RESULTS.md, "Literals held")
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
@@ -49,9 +50,12 @@ class Candidate:
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
     extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
     shared: float = 0.0  # the rarity of the words the request shares with this recalled command (Memory.shared)
-    fits: bool = False  # the request's literals can be carried into this recalled command (cfusion.adapt); the
-    # ranking asks only for the candidates this could lift to the top
+    fits: float = 0.0  # the share of the request's literals this recalled command holds once they are carried in
+    # (adapt.coverage), less 1 a plainly asked effect it lacks (effects.missing); asked only of the candidates
+    # the bonus could lift to the top
     adapted_from: str | None = None  # the recalled command before the request's literals were carried in (adapt)
+    effects: tuple[str, ...] = ()  # what the Bash command does that cannot be undone (cfusion.effects), when shown
+    unasked: tuple[str, ...] = ()  # those of its effects the request did not ask for
 
     @property
     def source(self) -> str:
@@ -71,9 +75,11 @@ class Candidate:
         if self.shared:
             out["shared"] = round(self.shared, 2)
         if self.fits:
-            out["fits"] = True
+            out["fits"] = round(self.fits, 4)
         if self.adapted_from is not None:
             out["adapted_from"] = self.adapted_from
+        if self.effects:
+            out.update(effects=list(self.effects), unasked=list(self.unasked))
         return out
 
 
@@ -107,6 +113,7 @@ def rank_candidates(
     sketch: dict[str, float] | None = None,
     fits: Callable | None = None,
     same: Callable | None = None,
+    safe: Callable | None = None,
 ) -> list[Candidate]:
     """Valid candidates first (the top answer parses whenever any candidate does): recalled ones by similarity, then
     sampled ones by score. Then the top answer:
@@ -119,21 +126,25 @@ def rank_candidates(
       similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
       its template's cosine with the `sketch` (cfusion.sketch: each template token's probability) when there is
       one, plus SHARED_WEIGHT x the rarity of the words the request shares with it (Candidate.shared) and
-      FITS_WEIGHT when the request's literals fit into it (Candidate.fits, set from `fits(candidate)` for the
-      recalled candidates the bonus could lift to the top) (ties to the earlier one), a minimum-Bayes-risk choice
-      under the benchmark's own metric.
+      FITS_WEIGHT x the share of the request's literals it holds once they are carried in (Candidate.fits, set
+      from `fits(candidate)` for the recalled candidates the bonus could lift to the top) (ties to the earlier
+      one), a minimum-Bayes-risk choice under the benchmark's own metric.
+    A candidate that `safe(candidate)` rejects (for Bash: it does what cannot be undone, unasked; cfusion.effects)
+    answers first in none of these ways while another valid one can, and follows the others in the list.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
     recalled = sorted((c for c in cands if c.similarity is not None), key=lambda c: -c.similarity)
     sampled = sorted((c for c in cands if c.similarity is None), key=lambda c: (-c.score, -c.votes, c.code))
     order = sorted(recalled + sampled, key=lambda c: not c.valid)
-    if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid:
+    safe = safe or (lambda c: True)
+    if recalled and recalled[0].similarity >= SAME_REQUEST and recalled[0].valid and safe(recalled[0]):
         best = recalled[0]
-    elif same is not None and (twin := next((c for c in recalled if c.valid and same(c)), None)):
+    elif same is not None and (twin := next((c for c in recalled if c.valid and same(c) and safe(c)), None)):
         best = twin
     elif lang == "bash" and len(order) > 1:
         # a sample with no known request behind it votes, but answers first only when no recalled command is valid:
         # its template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)
         pool = [c for c in order if c.valid and c.similarity is not None] or [c for c in order if c.valid] or order
+        pool = [c for c in pool if safe(c)] or [c for c in order if c.valid and safe(c)] or pool
         agreement = template_cosines([c.code for c in order]) @ np.array(_weights(order))
         agreement = agreement + SHARED_WEIGHT * np.array([c.shared for c in order])
         if sketch:
@@ -148,24 +159,36 @@ def rank_candidates(
         best = max(pool, key=lambda c: score[id(c)])
     else:
         return order
-    return [best] + [c for c in order if c is not best]
+    return [best] + sorted((c for c in order if c is not best), key=lambda c: not safe(c))  # stable
 
 
 def answers(
     cands: list[Candidate], request: str, lang: str, k: int, sketch: dict[str, float] | None = None, literals=True
 ) -> list[Candidate]:
-    """The k answers `gen` shows for one request's candidates: rank_candidates (asking adapt whether the request's
-    literals fit a recalled command and, for Bash, whether a known request has the request's shape) and, for Bash
-    with `literals`, the literals carried in (_with_literals)."""
-    fits = (lambda c: adapt(c.code, c.known, request) != c.code) if literals else None
-    bash = literals and lang == "bash"
-    asked = shape(request) if bash else None
+    """The k answers `gen` shows for one request's candidates: rank_candidates, asking how well a recalled command
+    fits the request (the share of the request's literals it holds once they are carried in, adapt.coverage; for
+    Bash, less one for each effect the request plainly asks for and the command lacks, effects.missing) and, for
+    Bash, whether a known request has the request's shape and whether a command does what cannot be undone unasked
+    (effects.unasked); then, for Bash with `literals`, the literals carried in (_with_literals). Shown Bash
+    candidates carry their effects."""
+    bash = lang == "bash"
+    asked = shape(request) if bash and literals else None
+
+    def fits(c: Candidate) -> float:
+        held = coverage(c.code, c.known, request) if literals else 0.0
+        return held - len(missing(c.code, request)) if bash else held
 
     def same(c: Candidate) -> bool:
         return shape(c.known) == asked
 
-    ranked = rank_candidates(cands, lang, sketch, fits, same if bash else None)
-    return _with_literals(ranked, request, k) if bash else ranked[:k]
+    def safe(c: Candidate) -> bool:
+        return not unasked(c.code, request)
+
+    ranked = rank_candidates(cands, lang, sketch, fits, same if asked else None, safe if bash else None)
+    shown = _with_literals(ranked, request, k) if asked else ranked[:k]
+    for c in shown if bash else ():
+        c.effects, c.unasked = tuple(sorted(effects(c.code))), tuple(sorted(unasked(c.code, request)))
+    return shown
 
 
 def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candidate]:

@@ -140,6 +140,8 @@ def gen(
             f"[dim]{len(cands)} candidate(s) in {1000 * (t2 - t1):.0f} ms ({steps} steps on {dev}{source}; "
             f"model loaded in {1000 * (t1 - t0):.0f} ms). Review before running.[/dim]"
         )
+        for line, unasked in _effects_lines(cands):  # on stderr: stdout stays one command per line
+            err.print(line, style="red" if unasked else "yellow", markup=False, highlight=False)
         top = cands[0] if cands else None
         if top is not None and top.similarity is not None:
             line = f'first answer known for: "{top.known}" (similarity {top.similarity:.2f})'
@@ -147,6 +149,20 @@ def gen(
             err.print(line, style="dim", markup=False, highlight=False)
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
+
+
+def _effects_lines(cands) -> list[tuple[str, bool]]:
+    """One line per effect that cannot be undone (cfusion.effects) and whether the request asked for it, naming the
+    candidates that have it: `candidates 2, 3 cannot be undone: deletes files or data`."""
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for i, c in enumerate(cands, 1):
+        for effect in c.effects:
+            groups.setdefault((effect, effect in c.unasked), []).append(str(i))
+    out = []
+    for (effect, unasked), numbers in groups.items():
+        which = f"candidate{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+        out.append((f"{which} cannot be undone: {effect}{', not asked for' if unasked else ''}", unasked))
+    return out
 
 
 @app.command("eval")

@@ -168,7 +168,7 @@ def test_gen_carries_the_request_literals_into_recalled_commands(minilm_model, t
     assert mine[known[1]["nl"]]["code"] == "wc -l data.csv"  # a placeholder file takes the request's
     assert mine[known[2]["nl"]]["code"] == "docker ps" and "adapted_from" not in mine[known[2]["nl"]]
     other = recalled("display the first 20 lines of data.csv")  # another shape: the consensus ranks
-    assert other[known[0]["nl"]]["fits"] is True and "fits" not in other[known[2]["nl"]]  # the ranking's evidence
+    assert other[known[0]["nl"]]["fits"] == 1.0 and "fits" not in other[known[2]["nl"]]  # the ranking's evidence
     plain = recalled("show the first 20 lines of data.csv", "--no-literals")
     assert plain[known[0]["nl"]]["code"] == "head -n 10 file.txt" and "adapted_from" not in plain[known[0]["nl"]]
     assert not any("fits" in c for c in plain.values())
@@ -228,3 +228,19 @@ def test_a_quoted_request_searches_with_its_skeleton_too(minilm_model):
         q = g.recall_queries(requests, own)
     assert torch.allclose(q[0], F.normalize(own[0] + shape, dim=-1), atol=1e-5)
     assert q[0] @ shape > own[0] @ shape + 0.05 and torch.equal(q[1], own[1])
+
+
+def test_gen_never_answers_first_with_what_cannot_be_undone_unasked(minilm_model, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(minilm_model, tmp_path / "model")
+    known = [
+        {"nl": "list the doc files", "code": "find . -name '*.doc' -exec rm {} \\;", "lang": "bash"},
+        {"nl": "show the doc files", "code": "ls *.doc", "lang": "bash"},
+    ]
+    cfusion("data", "memory", str(write_jsonl(tmp_path / "k.jsonl", known)), "--model", str(folder), check=True)
+    out = json.loads(cfusion("gen", "list the doc files", "--model", str(folder), "--json", check=True).stdout)
+    cands = out["candidates"]
+    assert cands[0]["code"] == "ls *.doc"  # not the known request's own command, which deletes
+    flagged = [c for c in cands if c["code"] == known[0]["code"]]
+    assert flagged and flagged[0]["unasked"] == ["deletes files or data"] and cands[-1] is flagged[0]

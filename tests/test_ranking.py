@@ -174,12 +174,29 @@ def test_a_command_the_request_literals_fit_into_tips_a_close_call():
 
     def fits(c):
         asked.append(c.code)
-        return c.code == "kill -9 1234"
+        return float(c.code == "kill -9 1234")
 
     ranked = rank_candidates(pool(), "bash", fits=fits)
-    assert ranked[0].code == "kill -9 1234" and ranked[0].fits and ranked[0].to_json()["fits"] is True
+    assert ranked[0].code == "kill -9 1234" and ranked[0].fits == 1.0 and ranked[0].to_json()["fits"] == 1.0
     assert sorted(asked) == sorted(c.code for c in pool())  # both within FITS_WEIGHT of the top
     # five samples of `kill -9` lift the top far above `du`, which agrees with nothing: it is never adapted
     far = pool() + [recalled("du -sh /tmp", 0.30), cand("kill -9 1", -0.1, votes=5)]
     asked.clear()
     assert rank_candidates(far, "bash", fits=fits)[0].code == "kill -9 1234" and asked and "du -sh /tmp" not in asked
+
+
+def test_the_bonus_grows_with_the_share_of_the_request_literals_a_command_holds():
+    def recalled(code, sim):
+        return Candidate(code, None, 0, True, similarity=sim, known="k")
+
+    # `source /etc/myapp` holds one of `copy config.yaml to /etc/myapp`'s two literals, `cp a.txt /etc/myapp` both
+    pool = [recalled("source /etc/myapp", 0.80), recalled("cp a.txt /etc/myapp", 0.75)]
+    share = {"source /etc/myapp": 0.5, "cp a.txt /etc/myapp": 1.0}
+    assert rank_candidates(list(pool), "bash")[0].code == "source /etc/myapp"
+    ranked = rank_candidates(list(pool), "bash", fits=lambda c: share[c.code])
+    assert ranked[0].code == "cp a.txt /etc/myapp" and ranked[1].fits == 0.5
+    # through `answers`, which asks adapt: both commands take the request's literals, one holds them all
+    pool = [recalled("source /etc/app", 0.80), recalled("cp x.txt /tmp", 0.75)]
+    pool[0].known, pool[1].known = "load /etc/app", "copy the file x.txt into /tmp"
+    top = answers(pool, "copy config.yaml to /etc/myapp", "bash", 2)
+    assert [c.code for c in top] == ["cp config.yaml /etc/myapp", "source /etc/myapp"]

@@ -1,0 +1,80 @@
+"""What a Bash command does that cannot be taken back, and whether the request asked for it.
+
+A recalled command answers its own known request, and the consensus votes on templates: `display all the doc files`
+can win `find . -name '*.doc' -exec rm {} \\;`, whose template agrees with the `find -name` commands around it. cfusion
+never runs a candidate, but a user may. So `effects` names what a command does that cannot be undone (it deletes
+files or data, or it stops processes or the machine), `asked` names which of those a request asks for in words, and
+the ranking lets a command answer first only when the request asked for everything it does
+(cfusion.generate.rank_candidates); `gen` flags the others it shows. The other way round, a request that plainly
+asks to delete or kill (`demanded`) counts against a command that does not (`missing`). All read words and parsed
+utilities, never run anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from cfusion.metrics import bash_template_tokens
+
+DELETES, STOPS = "deletes files or data", "stops processes or the machine"
+_DELETERS = frozenset("rm rmdir unlink shred srm wipe wipefs truncate".split())
+_STOPPERS = frozenset("kill pkill killall skill xkill reboot shutdown halt poweroff".split())
+_DELETING = re.compile(
+    r"\bgit\s+(?:clean\b|reset\s+(?:\S+\s+)*--hard\b)|\bdd\b[^|;&]*\bof=|(?<![\w.-])mkfs(?:\.\w+)?\b"
+)  # what the template does not show: git's subcommands, dd's output, mkfs.ext4's name
+_ASKED = {
+    DELETES: re.compile(
+        r"\b(?:delet|remov|eras|wip|purg|clean|clear|destroy|shred|truncat|empt|rm\b|unlink|prun|discard|get rid|"
+        r"format|overwrit|uninstall|drop)\w*",
+        re.I,
+    ),
+    STOPS: re.compile(
+        r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power)\w*",
+        re.I,
+    ),
+}
+
+
+_DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect; `clean`, `empty`, `stop` may not
+    DELETES: re.compile(r"\b(?:delet|remov|eras|wip)\w*", re.I),
+    STOPS: re.compile(r"\b(?:kill|terminat)\w*", re.I),
+}
+
+
+@functools.lru_cache(maxsize=65536)
+def effects(code: str) -> frozenset[str]:
+    """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
+    a file or device, mkfs, git clean, git reset --hard) and STOPS (kill, pkill, killall, reboot, shutdown ...)."""
+    utilities = {t.rsplit("/", 1)[-1] for t in bash_template_tokens(code)}  # `/bin/rm` is rm
+    out = set()
+    if utilities & _DELETERS or "-delete" in utilities or _DELETING.search(code):
+        out.add(DELETES)
+    if utilities & _STOPPERS:
+        out.add(STOPS)
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def asked(request: str) -> frozenset[str]:
+    """The effects a request asks for in words: `delete`, `remove`, `clean`, `empty` ... for DELETES; `kill`,
+    `terminate`, `stop`, `reboot` ... for STOPS. Generous on purpose: a word that might ask is taken to."""
+    return frozenset(effect for effect, words in _ASKED.items() if words.search(request))
+
+
+def unasked(code: str, request: str) -> frozenset[str]:
+    """What the command does that cannot be undone and the request did not ask for."""
+    return effects(code) - asked(request)
+
+
+@functools.lru_cache(maxsize=4096)
+def demanded(request: str) -> frozenset[str]:
+    """The effects a request plainly asks for (`delete`, `remove`, `erase`, `wipe`; `kill`, `terminate`): stricter
+    than `asked`, since a command that lacks one of these does not do what was asked."""
+    return frozenset(effect for effect, words in _DEMANDED.items() if words.search(request))
+
+
+def missing(code: str, request: str) -> frozenset[str]:
+    """The effects the request plainly asks for that the command does not have: `find /tmp -type d -empty` for
+    `delete empty directories under /tmp` lacks DELETES."""
+    return demanded(request) - effects(code)

@@ -1,0 +1,120 @@
+"""What a Bash command does that cannot be undone, what a request asks for, and the ranking that keeps the two apart."""
+
+import pytest
+
+from cfusion.effects import DELETES, STOPS, asked, demanded, effects, missing, unasked
+from cfusion.generate import Candidate, answers, rank_candidates
+
+
+@pytest.mark.parametrize(
+    "code, want",
+    [
+        ("rm -rf build", {DELETES}),
+        ("sudo /bin/rm old.log", {DELETES}),
+        ("find . -name '*.tmp' -delete", {DELETES}),
+        ("find . -name '*.tmp' -exec rm {} \\;", {DELETES}),
+        ("find . -name '*.tmp' -print0 | xargs -0 /bin/rm -f", {DELETES}),
+        ("rmdir empty", {DELETES}),
+        ("shred -u secret.key", {DELETES}),
+        ("truncate -s 0 app.log", {DELETES}),
+        ("dd if=/dev/zero of=/dev/sdb bs=1M", {DELETES}),
+        ("mkfs.ext4 /dev/sdb1", {DELETES}),
+        ("git clean -fd", {DELETES}),
+        ("git reset --soft HEAD~1 && git reset --hard origin/main", {DELETES}),
+        ("kill -9 4242", {STOPS}),
+        ("pkill firefox", {STOPS}),
+        ("sudo reboot", {STOPS}),
+        ("ps aux | grep x | awk '{print $2}' | xargs kill && rm x.pid", {DELETES, STOPS}),
+        # reading, listing, copying, and words that only look like it
+        ("find . -name '*.tmp'", set()),
+        ("ls -l | grep rm", set()),
+        ("echo rm -rf /", set()),
+        ("git reset HEAD~1", set()),
+        ("dd if=/dev/sda bs=512 count=1 | xxd", set()),
+        ("cp a.txt b.txt", set()),
+    ],
+)
+def test_effects_are_read_from_the_parsed_command(code, want):
+    assert effects(code) == want
+
+
+@pytest.mark.parametrize(
+    "request_, want",
+    [
+        ("delete empty directories under /tmp", {DELETES}),
+        ("remove the file old.log", {DELETES}),
+        ("clean up the build folder", {DELETES}),
+        ("kill all processes named firefox", {STOPS}),
+        ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS}),
+        ("display all the doc files in the current folder", set()),
+        ("list the processes named firefox", set()),
+        ("find files ending with .txt", set()),
+    ],
+)
+def test_a_request_asks_for_what_it_names_in_words(request_, want):
+    assert asked(request_) == want
+
+
+def test_unasked_is_what_the_command_does_beyond_the_request():
+    assert unasked("find . -name '*.doc' -exec rm {} \\;", "display all the doc files") == {DELETES}
+    assert unasked("find . -name '*.doc' -exec rm {} \\;", "delete all the doc files") == set()
+    assert unasked("kill -9 42 && rm x.pid", "kill process 42") == {DELETES}
+
+
+def test_what_a_request_plainly_demands_and_a_command_lacks():
+    assert demanded("delete empty directories under /tmp") == {DELETES}
+    assert demanded("find empty directories and clean them up") == set()  # `asked`, generous, takes these
+    assert demanded("terminate process 42") == {STOPS}
+    assert missing("find /tmp -type d -empty", "delete empty directories under /tmp") == {DELETES}
+    assert missing("find /tmp -type d -empty -delete", "delete empty directories under /tmp") == set()
+    assert missing("ls", "list files") == set()
+
+
+def test_a_command_that_lacks_what_the_request_demands_loses_a_close_call():
+    pool = [recalled("find /tmp -type d -empty", 0.85, "find empty directories under /tmp")]
+    pool.append(recalled("find . -type d -empty -delete", 0.80, "delete empty directories"))
+    top = answers(pool, "delete empty directories under /tmp", "bash", 2)
+    assert [c.code for c in top] == ["find /tmp -type d -empty -delete", "find /tmp -type d -empty"]
+    assert top[0].fits == 1.0 and top[1].fits == 0.0  # both hold /tmp; one lacks the deletion asked for
+    assert answers(pool, "find empty directories under /tmp", "bash", 1)[0].code == "find /tmp -type d -empty"
+
+
+def recalled(code: str, sim: float, known: str = "k") -> Candidate:
+    return Candidate(code, None, 0, True, similarity=sim, known=known)
+
+
+def test_a_command_that_does_what_was_not_asked_never_answers_first():
+    def pool():  # the destructive command is the nearest and agrees with the samples' template
+        return [
+            recalled("find . -name '*.doc' -exec rm {} \\;", 0.9),
+            recalled("find . -name '*.doc'", 0.7),
+            recalled("ls *.doc", 0.6),
+            Candidate("find . -name x -exec rm {} \\;", -0.1, 5, True),
+        ]
+
+    request = "display all the doc files"
+    assert rank_candidates(pool(), "bash")[0].code.endswith("rm {} \\;")  # the consensus alone picks it
+    top = answers(pool(), request, "bash", 4)
+    assert top[0].code == "find . -name '*.doc'" and top[0].effects == ()
+    assert [c.unasked for c in top[-2:]] == [(DELETES,), (DELETES,)]  # shown after the others, flagged
+    asked_for = answers(pool(), "delete all the doc files", "bash", 4)
+    assert asked_for[0].code.endswith("rm {} \\;") and asked_for[0].effects == (DELETES,) and not asked_for[0].unasked
+    # a near-identical known request with a destructive command does not answer a request that did not ask
+    twin = [recalled("rm -f *.doc", 0.99, "display the doc files"), recalled("ls *.doc", 0.6)]
+    assert answers(twin, request, "bash", 2)[0].code == "ls *.doc"
+    # when nothing else is valid, the destructive command is still shown, flagged
+    alone = [recalled("rm -f *.doc", 0.8), Candidate("ls (", -1.0, 1, False)]
+    assert answers(alone, request, "bash", 2)[0].unasked == (DELETES,)
+    assert answers(alone, request, "bash", 2)[0].to_json()["unasked"] == [DELETES]
+
+
+def test_gen_names_the_candidates_that_cannot_be_undone_on_one_line_per_effect():
+    from cfusion.cli.main import _effects_lines
+
+    shown = [Candidate("ls", None, 0, True), Candidate("rm a", None, 0, True), Candidate("rm b; kill 1", None, 0, True)]
+    shown[1].effects = shown[1].unasked = (DELETES,)
+    shown[2].effects, shown[2].unasked = (DELETES, STOPS), (DELETES,)
+    assert _effects_lines(shown) == [
+        (f"candidates 2, 3 cannot be undone: {DELETES}, not asked for", True),
+        (f"candidate 3 cannot be undone: {STOPS}", False),
+    ]
