@@ -23,6 +23,8 @@ _STOPPERS = frozenset("kill pkill killall skill xkill reboot shutdown halt power
 _DELETING = re.compile(
     r"\bgit\s+(?:clean\b|reset\s+(?:\S+\s+)*--hard\b)|\bdd\b[^|;&]*\bof=|(?<![\w.-])mkfs(?:\.\w+)?\b"
 )  # what the template does not show: git's subcommands, dd's output, mkfs.ext4's name
+_RUNNERS = re.compile(r"(?<![\w.-])(?:parallel|timeout)\s([^|;&]*)")  # the command these run is their argument
+_SHELL_C = re.compile(r"(?<![\w.-])(?:ba|z|da|k)?sh\s+-c\s+(?:\"([^\"]*)\"|'([^']*)')")  # sh -c "rm -rf x"
 _ASKED = {
     DELETES: re.compile(
         r"\b(?:delet|remov|eras|wip|purg|clean|clear|destroy|shred|truncat|empt|rm\b|unlink|prun|discard|get rid|"
@@ -45,9 +47,11 @@ _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect;
 @functools.lru_cache(maxsize=65536)
 def effects(code: str) -> frozenset[str]:
     """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
-    a file or device, mkfs, git clean, git reset --hard) and STOPS (kill, pkill, killall, reboot, shutdown ...)."""
+    a file or device, mkfs, git clean, git reset --hard) and STOPS (kill, pkill, killall, reboot, shutdown ...),
+    also where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them."""
     utilities = {t.rsplit("/", 1)[-1] for t in bash_template_tokens(code)}  # `/bin/rm` is rm
-    out = set()
+    utilities |= {w.rsplit("/", 1)[-1] for m in _RUNNERS.finditer(code) for w in m.group(1).split()}
+    out = set().union(*(effects(m.group(1) or m.group(2)) for m in _SHELL_C.finditer(code)))
     if utilities & _DELETERS or "-delete" in utilities or _DELETING.search(code):
         out.add(DELETES)
     if utilities & _STOPPERS:
