@@ -32,10 +32,10 @@ RECALL_WEIGHT = 3.0  # a recalled pair's weight in the consensus, per unit of si
 SAME_REQUEST = 0.95  # a known request at least this similar answers the new one as it stands
 RERANK_WEIGHT = 80.0  # the reranker's share of the consensus: this times softmax(score / RERANK_TEMPERATURE)
 RERANK_TEMPERATURE = 0.5  # over the recalled candidates (both chosen in RESULTS.md, "The reranker")
-EXTRA_PENALTY = 1.0  # an extra memory pair's reranker score counts this much less (RESULTS.md, "Everyday requests")
+EXTRA_PENALTY = 0.5  # an extra memory pair's reranker score counts this much less (RESULTS.md, "A command that holds")
 SKETCH_WEIGHT = 20.0  # the sketch's share of the consensus, times its template cosine (RESULTS.md, "The sketch")
 SHARED_WEIGHT = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
-FITS_WEIGHT = 5.0  # times Candidate.fits: literals held, asked effects lacking (RESULTS.md, "Literals held")
+FITS_WEIGHT = 6.0  # times Candidate.fits: literals held less asked effects lacking (RESULTS.md, "A command that holds")
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 

@@ -142,9 +142,9 @@ def test_an_extra_pair_answers_only_where_the_main_pairs_score_far_below_it():
     def recalled(code, rerank, extra=False):
         return Candidate(code, None, 0, True, similarity=0.7, known="k", rerank=rerank, extra=extra)
 
-    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY - 0.5, extra=True)]
+    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY / 2, extra=True)]
     assert rank_candidates(close, "bash")[0].code == "du -sh /tmp"  # would win as a main pair
-    plain = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY - 0.5)]
+    plain = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY / 2)]
     assert rank_candidates(plain, "bash")[0].code == "ls -la /tmp"
     far = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY + 2.0, extra=True)]
     assert rank_candidates(far, "bash")[0].code == "ls -la /tmp"
