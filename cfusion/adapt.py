@@ -78,6 +78,7 @@ _EXCLUDED = re.compile(r"\b(?:exclud\w*|except\w*|not|without|skip\w*|ignor\w*|p
 _ROLES = frozenset(["user", "group", "owner", "host", "branch", "tag", "container", "service", "package"])
 _SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
+_NAME_PLACEHOLDER = re.compile(r"[a-z]+(?:_[a-z]+)*_name")  # tldr's `process_name`, `container_name`: a name to fill
 _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
 
 
@@ -280,7 +281,8 @@ def _replace(code: str, kind: str, old: str, new: str) -> str:
 
 def _placeholders(code: str, known: str, kind: str) -> list[str]:
     """The command's arguments of a kind that the known request does not name, in order, once each: files
-    (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, and the extensions of `*.ext` globs. Fixed places
+    (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, the extensions of `*.ext` globs, and names left as
+    tldr wrote them (`pkill "process_name"`). Fixed places
     (`.`, `/`, `/dev/null`), quoted files (a pattern or an expression more often), and modes (`/u=s`) are none."""
     out = []
     for word in bash_arguments(code):
@@ -291,6 +293,8 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
             value = m.group(1)
         elif kind == "num" and word in FILL_NUMBERS:
             value = word
+        elif kind == "text" and _NAME_PLACEHOLDER.fullmatch(bare):
+            value = bare
         elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
             named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
             value = word if named or _CAPS.fullmatch(word) else None

@@ -282,6 +282,10 @@ def test_a_folder_s_bare_name_is_a_literal(request_, names):
             'find files named "test-a" and move them to the folder t10',
             "find . -name test-a",
         ),
+        # a name tldr left as its placeholder (`process_name`) takes the request's one name
+        ('pkill "process_name"', "Kill processes that match", "kill all processes named firefox", 'pkill "firefox"'),
+        ("docker stop container_name", "Stop a container", "stop the container called web", "docker stop web"),
+        ('pkill "process_name"', "Kill all processes which match", "kill all processes", 'pkill "process_name"'),
         ("sort -t '_' -k2 a.txt", 'sort a.txt split at "_"', "sort b.txt split at dots", "sort -t '_' -k2 b.txt"),
     ],
 )
