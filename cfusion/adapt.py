@@ -6,10 +6,10 @@ pairs the literals the two requests do not share, kind by kind and in order (fil
 replaces each old one where it stands in the command's arguments. Values of another shape (a glob for a name) and
 numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
-order, if there are as many; placeholder URLs and `*.ext` globs likewise. A plain word the request swaps for another
-in the same place (`... to alice` -> `... to bob`, `... to user root` -> `... to bob`) follows where it is a whole
-argument, and so does the one quoted word
-of the known request that stands as an argument, for the one file name the request names that nothing took
+order, if there are as many; placeholder URLs, `*.ext` globs and the names tldr left as `process_name` likewise.
+A plain word the request swaps for another in the same place (`... to alice` -> `... to bob`, `... to user root`
+-> `... to bob`) follows where it is a whole argument, and so does the one quoted word of the known request that
+stands as an argument, for the one file name the request names that nothing took
 (`"mksdcard"` -> `secret.key`: NL2Bash quotes names that have no extension). The numbers tldr placeholders
 were filled with (pid 1234, port 8080) take the request's unitless number. An adaptation must leave a valid command
 with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was.
