@@ -51,8 +51,8 @@ class Candidate:
     extra: bool = False  # recalled from one of the memory's extra pairs (cfusion.memory)
     shared: float = 0.0  # the rarity of the words the request shares with this recalled command (Memory.shared)
     fits: float = 0.0  # the share of the request's literals this recalled command holds once they are carried in
-    # (adapt.coverage), less 1 a plainly asked effect it lacks (effects.missing); asked only of the candidates
-    # the bonus could lift to the top
+    # (adapt.coverage), less 1 for each effect the request plainly asks for and it lacks (effects.missing); asked
+    # only of the candidates the bonus could lift to the top
     adapted_from: str | None = None  # the recalled command before the request's literals were carried in (adapt)
     effects: tuple[str, ...] = ()  # what the Bash command does that cannot be undone (cfusion.effects), when shown
     unasked: tuple[str, ...] = ()  # those of its effects the request did not ask for
@@ -126,9 +126,10 @@ def rank_candidates(
       similarity and RERANK_WEIGHT x the reranker's softmax when there are reranker scores, plus SKETCH_WEIGHT x
       its template's cosine with the `sketch` (cfusion.sketch: each template token's probability) when there is
       one, plus SHARED_WEIGHT x the rarity of the words the request shares with it (Candidate.shared) and
-      FITS_WEIGHT x the share of the request's literals it holds once they are carried in (Candidate.fits, set
-      from `fits(candidate)` for the recalled candidates the bonus could lift to the top) (ties to the earlier
-      one), a minimum-Bayes-risk choice under the benchmark's own metric.
+      FITS_WEIGHT x `fits(candidate)` (Candidate.fits; from `answers`, the share of the request's literals it
+      holds once they are carried in, less 1 for each effect the request plainly asks for and it lacks), set for
+      the recalled candidates the bonus could lift to the top (ties to the earlier one), a minimum-Bayes-risk choice
+      under the benchmark's own metric.
     A candidate that `safe(candidate)` rejects (for Bash: it does what cannot be undone, unasked; cfusion.effects)
     answers first in none of these ways while another valid one can, and follows the others in the list.
     Measured on the Bash test split in benchmarks/RESULTS.md ("Recall and consensus ranking")."""
