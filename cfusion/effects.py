@@ -3,11 +3,11 @@
 A recalled command answers its own known request, and the consensus votes on templates: `display all the doc files`
 can win `find . -name '*.doc' -exec rm {} \\;`, whose template agrees with the `find -name` commands around it. cfusion
 never runs a candidate, but a user may. So `effects` names what a command does that cannot be undone (it deletes
-files or data, or it stops processes or the machine), `asked` names which of those a request asks for in words, and
-the ranking lets a command answer first only when the request asked for everything it does
-(cfusion.generate.rank_candidates); `gen` flags the others it shows. The other way round, a request that plainly
-asks to delete or kill (`demanded`) counts against a command that does not (`missing`). All read words and parsed
-utilities, never run anything.
+files or data, it stops processes or the machine, or it writes an archive over a file), `asked` names which of
+those a request asks for in words, and the ranking lets a command answer first only when the request asked for
+everything it does (cfusion.generate.rank_candidates); `gen` flags the others it shows. The other way round, a
+request that plainly asks to delete or kill (`demanded`) counts against a command that does not (`missing`). All
+read words and parsed utilities, never run anything.
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ import re
 from cfusion.metrics import bash_template_tokens
 
 DELETES, STOPS = "deletes files or data", "stops processes or the machine"
+ARCHIVES = "writes an archive over the file it names"
 _DELETERS = frozenset("rm rmdir unlink shred srm wipe wipefs truncate".split())
 _STOPPERS = frozenset("kill pkill killall skill xkill reboot shutdown halt poweroff".split())
 _DELETING = re.compile(
     r"\bgit\s+(?:clean\b|reset\s+(?:\S+\s+)*--hard\b)|\bdd\b[^|;&]*\bof=|(?<![\w.-])mkfs(?:\.\w+)?\b"
 )  # what the template does not show: git's subcommands, dd's output, mkfs.ext4's name
+_ARCHIVING = re.compile(  # tar creating: `tar czf x.tgz ...`, `tar -cvf x.tar ...`, `tar --create ...`
+    r"(?<![\w.-])tar\s+(?:[a-zA-Z]*c[a-zA-Z]*(?=\s|$)|(?:[^|;&]*\s)?(?:--create\b|-[a-zA-Z]*c[a-zA-Z]*(?=\s|$)))"
+)
 _RUNNERS = re.compile(r"(?<![\w.-])(?:parallel|timeout)\s([^|;&]*)")  # the command these run is their argument
 _SHELL_C = re.compile(r"(?<![\w.-])(?:ba|z|da|k)?sh\s+-c\s+(?:\"([^\"]*)\"|'([^']*)')")  # sh -c "rm -rf x"
 _ASKED = {
@@ -35,7 +39,13 @@ _ASKED = {
         r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power)\w*",
         re.I,
     ),
+    ARCHIVES: re.compile(
+        r"\b(?:creat|compress|archiv|pack|bundl|back\s*up|backup|tar\b|tarball|zip|gzip|bzip|make|build|writ|sav|"
+        r"overwrit|into|stor|add|append|updat)\w*",
+        re.I,
+    ),
 }
+_NAMES = re.compile(r"\S*[./]\S*")  # file names and paths: `backup.tar.gz` asks for no backup
 
 
 _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect; `clean`, `empty`, `stop` may not
@@ -47,8 +57,10 @@ _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect;
 @functools.lru_cache(maxsize=65536)
 def effects(code: str) -> frozenset[str]:
     """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
-    a file or device, mkfs, git clean, git reset --hard) and STOPS (kill, pkill, killall, reboot, shutdown ...),
-    also where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them."""
+    a file or device, mkfs, git clean, git reset --hard), STOPS (kill, pkill, killall, reboot, shutdown ...), also
+    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them, and ARCHIVES (tar
+    creating an archive, which replaces a file of that name: `tar czf backup.tar.gz ...` for `extract
+    backup.tar.gz`)."""
     utilities = {t.rsplit("/", 1)[-1] for t in bash_template_tokens(code)}  # `/bin/rm` is rm
     utilities |= {w.rsplit("/", 1)[-1] for m in _RUNNERS.finditer(code) for w in m.group(1).split()}
     out = set().union(*(effects(m.group(1) or m.group(2)) for m in _SHELL_C.finditer(code)))
@@ -56,14 +68,18 @@ def effects(code: str) -> frozenset[str]:
         out.add(DELETES)
     if utilities & _STOPPERS:
         out.add(STOPS)
+    if _ARCHIVING.search(code):
+        out.add(ARCHIVES)
     return frozenset(out)
 
 
 @functools.lru_cache(maxsize=4096)
 def asked(request: str) -> frozenset[str]:
-    """The effects a request asks for in words: `delete`, `remove`, `clean`, `empty` ... for DELETES; `kill`,
-    `terminate`, `stop`, `reboot` ... for STOPS. Generous on purpose: a word that might ask is taken to."""
-    return frozenset(effect for effect, words in _ASKED.items() if words.search(request))
+    """The effects a request asks for in words, file names and paths aside: `delete`, `remove`, `clean`, `empty` ...
+    for DELETES; `kill`, `terminate`, `stop`, `reboot` ... for STOPS; `create`, `compress`, `archive`, `backup`,
+    `into` ... for ARCHIVES. Generous on purpose: a word that might ask is taken to."""
+    words = _NAMES.sub(" ", request)
+    return frozenset(effect for effect, pattern in _ASKED.items() if pattern.search(words))
 
 
 def unasked(code: str, request: str) -> frozenset[str]:

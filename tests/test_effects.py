@@ -2,7 +2,7 @@
 
 import pytest
 
-from cfusion.effects import DELETES, STOPS, asked, demanded, effects, missing, unasked
+from cfusion.effects import ARCHIVES, DELETES, STOPS, asked, demanded, effects, missing, unasked
 from cfusion.generate import Candidate, answers, rank_candidates
 
 
@@ -29,7 +29,14 @@ from cfusion.generate import Candidate, answers, rank_candidates
         ("timeout 5 pkill -f job", {STOPS}),
         ("find . -exec sh -c 'rm -f \"$0\"' {} \\;", {DELETES}),
         ('bash -c "echo hi; rm -rf /tmp/x"', {DELETES}),
+        ("tar czfP backup.tar.gz /path/to/catalog", {ARCHIVES}),  # writes over backup.tar.gz
+        ("tar -cvf - data/* | gzip > logs.tar.gz", {ARCHIVES}),
+        ("tar --create -f a.tar docs", {ARCHIVES}),
         # reading, listing, copying, and words that only look like it
+        ("tar xvf a.tar", set()),
+        ("tar xf cfg.tar", set()),
+        ("tar -xzf a.tgz -C /tmp", set()),
+        ("tar -tvf a.tar", set()),
         ("find . -name '*.tmp'", set()),
         ("ls -l | grep rm", set()),
         ("echo rm -rf /", set()),
@@ -49,12 +56,15 @@ def test_effects_are_read_from_the_parsed_command(code, want):
     [
         ("delete empty directories under /tmp", {DELETES}),
         ("remove the file old.log", {DELETES}),
-        ("clean up the build folder", {DELETES}),
+        ("clean up the logs folder", {DELETES}),
         ("kill all processes named firefox", {STOPS}),
         ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS}),
         ("display all the doc files in the current folder", set()),
         ("list the processes named firefox", set()),
         ("find files ending with .txt", set()),
+        ("compress the folder logs into logs.tar.gz", {ARCHIVES}),
+        ("extract backup.tar.gz", set()),  # a file's name asks for nothing
+        ("run cleanup.sh", set()),
     ],
 )
 def test_a_request_asks_for_what_it_names_in_words(request_, want):
@@ -108,6 +118,10 @@ def test_a_command_that_does_what_was_not_asked_never_answers_first():
     # a near-identical known request with a destructive command does not answer a request that did not ask
     twin = [recalled("rm -f *.doc", 0.99, "display the doc files"), recalled("ls *.doc", 0.6)]
     assert answers(twin, request, "bash", 2)[0].code == "ls *.doc"
+    # an archive written over the file the request asks to extract
+    over = [recalled("tar czfP backup.tar.gz /path/to/catalog", 0.8), recalled("tar -xzvf backup.tar.gz", 0.7)]
+    assert rank_candidates(list(over), "bash")[0].code.startswith("tar czfP")
+    assert answers(over, "extract backup.tar.gz", "bash", 1)[0].code == "tar -xzvf backup.tar.gz"
     # when nothing else is valid, the destructive command is still shown, flagged
     alone = [recalled("rm -f *.doc", 0.8), Candidate("ls (", -1.0, 1, False)]
     assert answers(alone, request, "bash", 2)[0].unasked == (DELETES,)
