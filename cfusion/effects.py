@@ -78,8 +78,7 @@ def asked(request: str) -> frozenset[str]:
     """The effects a request asks for in words, file names and paths aside: `delete`, `remove`, `clean`, `empty` ...
     for DELETES; `kill`, `terminate`, `stop`, `reboot` ... for STOPS; `create`, `compress`, `archive`, `backup`,
     `into` ... for ARCHIVES. Generous on purpose: a word that might ask is taken to."""
-    words = _NAMES.sub(" ", request)
-    return frozenset(effect for effect, pattern in _ASKED.items() if pattern.search(words))
+    return _said(_ASKED, request)
 
 
 def unasked(code: str, request: str) -> frozenset[str]:
@@ -90,8 +89,14 @@ def unasked(code: str, request: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=4096)
 def demanded(request: str) -> frozenset[str]:
     """The effects a request plainly asks for (`delete`, `remove`, `erase`, `wipe`; `kill`, `terminate`): stricter
-    than `asked`, since a command that lacks one of these does not do what was asked."""
-    return frozenset(effect for effect, words in _DEMANDED.items() if words.search(request))
+    than `asked`, since a command that lacks one of these does not do what was asked; file names aside too."""
+    return _said(_DEMANDED, request)
+
+
+def _said(patterns: dict[str, re.Pattern], request: str) -> frozenset[str]:
+    """The effects whose pattern the request's words match, its file names and paths aside (_NAMES)."""
+    words = _NAMES.sub(" ", request)
+    return frozenset(effect for effect, pattern in patterns.items() if pattern.search(words))
 
 
 def missing(code: str, request: str) -> frozenset[str]:

@@ -81,6 +81,7 @@ def test_what_a_request_plainly_demands_and_a_command_lacks():
     assert demanded("delete empty directories under /tmp") == {DELETES}
     assert demanded("find empty directories and clean them up") == set()  # `asked`, generous, takes these
     assert demanded("terminate process 42") == {STOPS}
+    assert demanded("open delete_me.txt") == asked("open delete_me.txt") == set()  # a file's name demands nothing
     assert missing("find /tmp -type d -empty", "delete empty directories under /tmp") == {DELETES}
     assert missing("find /tmp -type d -empty -delete", "delete empty directories under /tmp") == set()
     assert missing("ls", "list files") == set()
