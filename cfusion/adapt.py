@@ -15,7 +15,9 @@ were filled with (pid 1234, port 8080) take the request's unitless number. An ad
 with the same template (utilities and flags; a `-10` flag may become `-20`), or the command is kept as it was.
 
 A folder's bare name is a literal too (`the folder src`, `... under src`), so it takes a known quoted name's place
-(`cp -R SRCFOLDER /backup` -> `cp -R src /backup`).
+(`cp -R SRCFOLDER /backup` -> `cp -R src /backup`). So is a user's name (`as user postgres`, `owned by user bob`): it
+takes only a user's place, a known one or the `alice` tldr filled in (`su - alice -c "ls"` -> `su - postgres -c
+"createdb shop"` for `run command "createdb shop" as user postgres`; tldr's command `"ls"` takes the quoted one).
 
 Three additions then fill what the known request left out or had otherwise: a size the request names sets the unit
 and comparison of find's `-size` on that number (`-size -100c` -> `-size +100M` for `larger than 100MB`); the one
@@ -35,7 +37,7 @@ import itertools
 import re
 import shlex
 
-from cfusion.importers import FILL_NUMBERS
+from cfusion.importers import FILL_COMMAND, FILL_NUMBERS, FILL_USER
 from cfusion.metrics import bash_arguments, bash_template_tokens, bash_valid
 
 _QUOTED = re.compile(r'"(\S[^"]*?\S|\S)"|\'(\S[^\']*?\S|\S)\'|“([^”]+)”|‘([^’]+)’|`([^`]+)`')
@@ -75,8 +77,12 @@ _FOLDER_WORDS = frozenset(  # what follows `directory` in a request without nami
 _AFTER_NAME = frozenset("to into and from in under with on recursively as".split())  # may follow a folder's name
 _BEFORE_FOLDER = frozenset("the a an to into in inside within from under of".split())  # not `the current folder X`
 _EXCLUDED = re.compile(r"\b(?:exclud\w*|except\w*|not|without|skip\w*|ignor\w*|prun\w*|omit\w*)\b", re.I)
+_AS_USER = frozenset(["as", "to", "by", "of"])  # `run X as user joe`, `switch to user jetty`, `owned by user vivek`
 _ROLES = frozenset(["user", "group", "owner", "host", "branch", "tag", "container", "service", "package"])
 _SAFE = re.compile(r"[\w.\-/~*+,:@%=]+")
+_VARIABLES = re.compile(
+    r"(?:[\w.\-/~+,:@%=]*(?:\$[A-Za-z_]\w*|\$\{[A-Za-z_]\w*\}))+[\w.\-/~+,:@%=]*"
+)  # `"$X"` only expands
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
 _NAME_PLACEHOLDER = re.compile(r"[a-z]+(?:_[a-z]+)*_name")  # tldr's `process_name`, `container_name`: a name to fill
 _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
@@ -129,6 +135,17 @@ def _folder(before: list[str], word: str, after: str, raw: str) -> bool:
     return before[-1] in _FOLDERS and article and after in ("", *_AFTER_NAME)
 
 
+def _user(before: list[str], word: str, after: str, raw: str) -> bool:
+    """Whether a bare word names a user: after `as user`, `to user`, `by user` or `of user` (`run X as user joe`,
+    `owned by user www-data`, `$USR` too), and followed by the end, punctuation or a word that may follow a name
+    (_AFTER_NAME). None in `to user and group` or `... to user processes running ...`."""
+    after = "" if raw[-1] in _TRAILING else after
+    if len(before) < 2 or before[-1] != "user" or before[-2] not in _AS_USER:
+        return False
+    name = re.fullmatch(r"\$?[\w.-]*[A-Za-z][\w.-]*", word) and _plain(word.lstrip("$"))
+    return bool(name) and word.lower() not in _ROLES | _AFTER_NAME and after in ("", *_AFTER_NAME)
+
+
 def _unit(word: str) -> str:
     word = word.lower().strip(_TRAILING + "(")
     return _UNITS.get(word) or _UNITS.get(word.removesuffix("s"), "")
@@ -136,11 +153,13 @@ def _unit(word: str) -> str:
 
 @functools.lru_cache(maxsize=65536)  # a request meets ~30 known ones, and a known request many requests
 def _found(text: str) -> tuple[tuple[str, str, str], ...]:
-    """(kind, value, unit) of the literals a request names, in order (literals); unit: a number's, else ""."""
+    """(kind, value, unit) of the literals a request names, in order (literals); unit: a number's, `folder` for a
+    folder's bare name, `user` for a user's name (_user, or quoted after `user`), else ""."""
     out: list[tuple[int, str, str, str]] = []
     for m in _QUOTED.finditer(text):
         value = next(g for g in m.groups() if g is not None)
-        out.append((m.start(), *(_quoted_kind(value) or ("text", value)), ""))
+        user = "user" if re.search(r"\buser\s*$", text[: m.start()], re.I) else ""  # `the user "olivier"`
+        out.append((m.start(), *(_quoted_kind(value) or ("text", value)), "" if _quoted_kind(value) else user))
     rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
     lower = [w.lower() for _, w in words]
@@ -158,14 +177,17 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
             out.append((at, "text", word, ""))
         elif kind is None and not excludes and _folder(lower[max(0, i - 2) : i], word, lower[i + 1], raw):
             out.append((at, "text", word, "folder"))
+        elif kind is None and _user(lower[max(0, i - 2) : i], word, lower[i + 1], raw):
+            out.append((at, "text", word, "user"))
     return tuple((kind, value, unit) for _, kind, value, unit in sorted(out) if "NNN" not in value)
 
 
 def literals(text: str) -> list[tuple[str, str]]:
     """(kind, value) of the literals a request names, in order. Kinds: url; file (a path or name.ext); ext (`.log`,
     `*.log`); num (the number of `10`, `100MB`; none when the request multiplies numbers); text (other quoted text,
-    the word after `named`/`called` [`as`], or a folder's bare name: `the folder src`, `under src` at the end,
-    _folder). `partNNN` is NL2Bash's way to write numbered names: no literal."""
+    the word after `named`/`called` [`as`], a folder's bare name: `the folder src`, `under src` at the end,
+    _folder, or a user's: `as user postgres`, _user). `partNNN` is NL2Bash's way to write numbered names: no
+    literal."""
     return [(kind, value) for kind, value, _ in _found(text)]
 
 
@@ -206,14 +228,14 @@ def _mentions(text: str, kind: str, value: str) -> bool:
 
 def _site(kind: str, value: str) -> re.Pattern:
     """Where the value stands in a command: a number as a whole number (`10` in `-n 10`, `+10M`, `-10`); an extension
-    at the end of a word (`*.txt`); a file as a whole word, quoted text or path component; other text as a whole word
-    or quoted text."""
+    at the end of a word (`*.txt`); a file as a whole word, quoted text, path component or host (`bob@server.com`);
+    other text as a whole word, quoted text or the user of `bob@host`."""
     v = re.escape(value)
     if kind == "num":
         return re.compile(rf"(?<![\w.]){v}(?![\d.])")
     if kind == "ext":
         return re.compile(rf"{v}(?![\w-])")
-    ends = "/" if kind == "file" else ""
+    ends = "/@" if kind == "file" else "@" if kind == "text" else ""  # `user@server.com`: a user and a host
     return re.compile(rf"(?<![^\s'\"=({ends}]){v}(?![^\s'\";|&)={ends}])")
 
 
@@ -225,10 +247,15 @@ def _shape(value: str) -> tuple[bool, bool, bool]:
 def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """a and b paired in order or, for up to 3, in the order that pairs most values of one shape (`Alias "cmd" as
     "name"` against `set alias "name" for command "cmd"`); a pair of values with and without glob characters, or of
-    numbers in different units (but for whole sizes, _resized), is dropped. When a and b differ in length, files
-    pair as names (`x.txt`) and paths (`/x`) apart, where those agree in number; nothing else pairs."""
+    numbers in different units (but for whole sizes, _resized), is dropped; an order that pairs more values of one
+    unit comes first, and a user's name pairs only with a user's. When a and b differ in length, users pair apart
+    and nothing else does where either has one; otherwise files pair as names (`x.txt`) and paths (`/x`) apart,
+    where those agree in number; nothing else pairs."""
     if len(a) != len(b):
         path = lambda v: "/" in v[0] or v[0][:1] in "~."  # noqa: E731
+        a_users, b_users = [v for v in a if v[1] == "user"], [v for v in b if v[1] == "user"]
+        if a_users or b_users:  # users pair apart, and then nothing else
+            return _pairs(a_users, b_users) if len(a_users) == len(b_users) else []
         a_names, b_names = [v for v in a if not path(v)], [v for v in b if not path(v)]
         a_paths, b_paths = [v for v in a if path(v)], [v for v in b if path(v)]
         kept = []
@@ -238,7 +265,10 @@ def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tup
         return kept
     order = b
     if 1 < len(b) <= 3:
-        same = lambda bs: sum(_shape(x) == _shape(y) for (x, _), (y, _) in zip(a, bs))  # noqa: E731
+        same = lambda bs: (  # noqa: E731
+            sum(u == w for (_, u), (_, w) in zip(a, bs) if u or w),  # a user's name takes a user's place
+            sum(_shape(x) == _shape(y) for (x, _), (y, _) in zip(a, bs)),
+        )
         order = max(itertools.permutations(b), key=same)  # the first best: in order when that is as good
     return [
         ((x, u), (y, w))
@@ -246,6 +276,8 @@ def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tup
         if _shape(x)[1] == _shape(y)[1]
         and not (u and w and u != w and not _resized(u, w, y))  # 30 days, 48 hours
         and (u != "folder" or w == "folder")  # a known folder's name takes a folder's, not any quoted word
+        and (u != "name" or not _shape(y)[0])  # `container_name` takes a name, not `sh run.sh`
+        and (u == "user") == (w == "user")  # a user's name takes a user's place, and only that
     ]
 
 
@@ -260,29 +292,57 @@ def _template(code: str) -> list[str]:
 
 def _replace(code: str, kind: str, old: str, new: str) -> str:
     """code with old replaced by new at each of its sites; new is shell-quoted where it is not a plain word, and
-    quoted text keeps its quotes. Returns code unchanged when any site cannot take the new value safely."""
+    quoted text keeps its quotes (double quotes become single ones where new would expand in them; the request's
+    own variables, `$USR`, may). Returns code unchanged when any site cannot take the new value safely: a site
+    inside another quoted string (`'say "hi"'`, `"it's 'x'"`) takes none."""
     if _SAFE.fullmatch(new):
         return _site(kind, old).sub(lambda m: new, code)
+    variables = _VARIABLES.fullmatch(new) is not None  # `$USR`, `${HOME}/x`: the request's own variables
     out, at = [], 0
     for m in _site(kind, old).finditer(code):
-        before, after = code[m.start() - 1 : m.start()], code[m.end() : m.end() + 1]
-        if before == after == "'" and "'" not in new:
+        start, end = m.start(), m.end()
+        before, after = code[start - 1 : start], code[end : end + 1]
+        quoted = before == after and before in ("'", '"') and _quoting(code, start - 1) == "" == _quoting(code, end + 1)
+        if quoted and before == "'" and "'" not in new:
             value = new
-        elif before == after == '"' and not re.search(r'["$`\\!]', new):
+        elif quoted and before == '"' and (variables or not re.search(r'["$`\\!]', new)):
             value = new
-        elif before in ("", " ") and after in ("", " "):
-            value = shlex.quote(new)
+        elif quoted and before == '"' and "'" not in new:  # `-c "ls"` -> `-c 'echo $! > pid'`
+            start, end, value = start - 1, end + 1, shlex.quote(new)
+        elif before in ("", " ") and after in ("", " ") and _quoting(code, start) == "":
+            value = f'"{new}"' if variables else shlex.quote(new)
         else:
             return code
-        out += [code[at : m.start()], value]
-        at = m.end()
+        out += [code[at:start], value]
+        at = end
     return "".join(out) + code[at:]
+
+
+def _quoting(code: str, at: int) -> str:
+    """The quotes in force just before code[at]: "" (none, or inside `$(...)` or backquotes, where quoting starts
+    afresh), "'" or '"'."""
+    stack, i = [""], 0
+    while i < at:
+        c, top = code[i], stack[-1]
+        if top == "'":
+            stack.pop() if c == "'" else None
+        elif c == "\\":
+            i += 1  # the next character is escaped
+        elif top == '"' and c == '"' or top == "(" and c == ")" or top == "`" and c == "`":
+            stack.pop()
+        elif c == "`" or c == "$" and code[i + 1 : i + 2] == "(" or top == "(" and c == "(":
+            stack.append("`" if c == "`" else "(")
+            i += c == "$"
+        elif top != '"' and c in "'\"":
+            stack.append(c)
+        i += 1
+    return stack[-1] if stack[-1] in ("'", '"') else ""
 
 
 def _placeholders(code: str, known: str, kind: str) -> list[str]:
     """The command's arguments of a kind that the known request does not name, in order, once each: files
-    (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, the extensions of `*.ext` globs, and names left as
-    tldr wrote them (`pkill "process_name"`). Fixed places
+    (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, the extensions of `*.ext` globs, names left as
+    tldr wrote them (`pkill "process_name"`), and tldr's user and quoted command (`su - alice -c "ls"`). Fixed places
     (`.`, `/`, `/dev/null`), quoted files (a pattern or an expression more often), and modes (`/u=s`) are none."""
     out = []
     for word in bash_arguments(code):
@@ -293,7 +353,7 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
             value = m.group(1)
         elif kind == "num" and word in FILL_NUMBERS:
             value = word
-        elif kind == "text" and _NAME_PLACEHOLDER.fullmatch(bare):
+        elif kind == "text" and (_NAME_PLACEHOLDER.fullmatch(bare) or word == FILL_USER or _quoted(word, FILL_COMMAND)):
             value = bare
         elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
             named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
@@ -304,6 +364,15 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
         if value is not None and value not in out and (caps or not _mentions(known, kind, value)):
             out.append(value)
     return out
+
+
+def _placeholder_unit(value: str) -> str:
+    """The unit of a placeholder: tldr's user (`alice`) a user's, a name tldr left (`process_name`) a name's."""
+    return "user" if value == FILL_USER else "name" if _NAME_PLACEHOLDER.fullmatch(value) else ""
+
+
+def _quoted(word: str, value: str) -> bool:
+    return word in (f'"{value}"', f"'{value}'")
 
 
 def adapt(code: str, known: str, request: str) -> str:
@@ -317,7 +386,7 @@ def adapt(code: str, known: str, request: str) -> str:
         if not b:
             continue
         if not a and (kind != "num" or all(u in ("", "line") for _, u in b)):
-            a = [(v, "") for v in _placeholders(out, known, kind)]
+            a = [(v, _placeholder_unit(v)) for v in _placeholders(out, known, kind)]
         if len(a) != len(b):  # a folder's bare name is a guess: the others may pair without it
             a, b = ([v for v in x if v[1] != "folder"] for x in (a, b))
         for (x, u), (y, w) in _pairs(a, b):

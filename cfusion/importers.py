@@ -198,6 +198,9 @@ def _fill_placeholder(text: str, long_options: bool) -> str:
     return _fill_token(text) if len(words) == 1 else text
 
 
+FILL_USER, FILL_COMMAND = _fill_token("username"), _fill_token("command")  # alice, ls: a user and a command to fill
+
+
 _TLDR_PLACEHOLDER = re.compile(r"\{\{(.+?)\}\}(?!\})")
 # tldr's mnemonics: `[c]reate`, `g[z]ipped`, `[st]atus`; a bracket not touching a word (`[Interactive] Open`) stays.
 _MNEMONIC = re.compile(r"(?<=\w)\[(\w{1,5})\]|\[(\w{1,5})\](?=\w)")

@@ -6,6 +6,7 @@ import shlex
 import pytest
 
 from cfusion.adapt import adapt, coverage, literals, shape, skeleton
+from cfusion.data import _bash_parser
 from cfusion.metrics import bash_template_tokens, bash_valid
 
 
@@ -48,6 +49,27 @@ def test_literals_are_found_by_kind_in_order():
 )
 def test_a_folder_s_bare_name_is_a_literal(request_, names):
     assert [value for kind, value in literals(request_) if kind == "text"] == names
+
+
+@pytest.mark.parametrize(
+    "request_, users",
+    [
+        ('run command "createdb shop" as user postgres', ["postgres"]),
+        ("find files owned by user www-data under /srv", ["www-data"]),
+        ("switch to user jenkins.", ["jenkins"]),
+        ('run "make" as user $USR in background', ["$USR"]),
+        ('find the files of the user "olivier"', ["olivier"]),  # quoted after `user`
+        # words after `user` that name no one
+        ("change the owner to user and group", []),
+        ("ask for user input before deleting", []),
+        ("send a signal to user processes running now", []),
+        ("the jenkins user access", []),
+    ],
+)
+def test_a_user_s_name_is_a_literal(request_, users):
+    from cfusion.adapt import _found
+
+    assert [value for kind, value, unit in _found(request_) if unit == "user"] == users
 
 
 @pytest.mark.parametrize(
@@ -276,6 +298,52 @@ def test_a_folder_s_bare_name_is_a_literal(request_, names):
         ),
         ("find . -name x.txt", "find x.txt", "find x.txt and move it to the folder old", "find . -name x.txt"),
         ("find foo -type d", "find folders in the folder foo", 'find the directory "mysql"', "find foo -type d"),
+        # a user's name (`as user X`, `owned by user X`) takes a known user's place, or tldr's `alice`; tldr's command
+        # (`"ls"`) takes the request's quoted one, in single quotes where it would expand in double ones; a user's
+        # name takes only a user's place, and a name tldr left (`container_name`) no text with spaces
+        (
+            'su - alice -c "ls"',
+            "Execute a command as another user",
+            'run command "createdb shop" as user postgres',
+            'su - postgres -c "createdb shop"',
+        ),
+        (
+            'su - alice -c "ls"',
+            "Execute a command as another user",
+            'run command "my_daemon & echo $! > pid" as user joe',
+            "su - joe -c 'my_daemon & echo $! > pid'",
+        ),
+        (
+            'su - alice -c "ls"',
+            "Execute a command as another user",
+            'run command "createdb shop" as user $USR',
+            'su - "$USR" -c "createdb shop"',
+        ),
+        (
+            "find /tmp -user ian",
+            "Search /tmp for files owned by user `ian'",
+            "find files owned by user bob",
+            "find /tmp -user bob",
+        ),
+        (
+            "sudo crontab -u wwwrun -e",
+            "Edit the cron job list for user 'wwwrun'",
+            "edit the crontab of user bob",
+            "sudo crontab -u bob -e",
+        ),
+        (
+            "ssh remote_user@server.com",
+            'SSH into server "server.com" as user "remote_user"',
+            "ssh into example.org as user deploy",
+            "ssh deploy@example.org",
+        ),
+        ("ssh remotehost", 'Log in to "remotehost"', "log in as user joe", "ssh remotehost"),
+        (
+            "docker exec -u alice container_name ls",
+            "Run a command as a specific user",
+            'run command "sh run.sh" as user jetty',
+            "docker exec -u jetty container_name ls",
+        ),
         (
             "find . -name test",
             'find files named "test"',
@@ -326,7 +394,10 @@ def test_a_count_asked_for_joins_head_or_tail(code, asked, want):
     assert adapt(code, "show a file", asked) == want
 
 
-@pytest.mark.parametrize("evil", ["$(rm -rf ~)", "a; reboot", "`id`", "x' && echo 'y", "a b\nc"])
+EVIL = ["$(rm -rf ~)", "a; reboot", "`id`", "x' && echo 'y", "a b\nc", "$HOME/$(id)"]
+
+
+@pytest.mark.parametrize("evil", EVIL)
 def test_a_literal_never_becomes_code(evil):
     """A value that is not a plain word is quoted so that the shell reads it as one argument, never runs it."""
     out = adapt("grep hello file.txt", 'search for "hello" in file.txt', f'search for "{evil}" in file.txt')
@@ -335,8 +406,41 @@ def test_a_literal_never_becomes_code(evil):
     assert words[0] == "grep" and words[-1] == "file.txt"
     assert words[1] == evil  # carried as one argument
     inside = adapt('grep "hello" f', 'search for "hello" in f', f'search for "{evil}" in f')
-    expands = any(ch in evil for ch in '$`"\\!')
-    assert shlex.split(inside)[1] == ("hello" if expands else evil)  # inside double quotes only if nothing expands
+    assert shlex.split(inside)[1] in ("hello", evil)  # in double quotes only if nothing expands, else in single ones
+
+
+def _runs(code: str) -> list[str]:
+    """What the shell would run or expand in code: its commands, substitutions and expansions, as tree-sitter reads
+    them (text kept for commands: a new command is a new text)."""
+    kinds = ("command_name", "command_substitution", "process_substitution", "expansion", "simple_expansion")
+    out, stack = [], [_bash_parser().parse(code.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in kinds:
+            out.append(node.type if node.type != "command_name" else node.text.decode())
+        stack.extend(node.children)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("evil", EVIL)
+@pytest.mark.parametrize(
+    "code",
+    [
+        "grep hello f",
+        'grep "hello" f',
+        "grep 'hello' f",
+        """echo "say 'hello' now" """,  # single quotes inside double ones quote nothing
+        """echo 'say "hello" now'""",  # double quotes inside single ones neither
+        'sh -c "grep hello f"',
+        'echo "$(grep "hello" f)"',
+        "echo `grep hello f`",
+    ],
+)
+def test_a_literal_runs_nothing_in_any_quoting(code, evil):
+    """Wherever the replaced word stands (bare, quoted, inside another string, inside a substitution), the adapted
+    command runs and expands what the recalled one did, and nothing of the request's value."""
+    out = adapt(code, 'search for "hello" in f', f'search for "{evil}" in f')
+    assert _runs(out) == _runs(code)
 
 
 def test_the_skeleton_keeps_what_a_request_asks_and_drops_what_it_quotes():
