@@ -3,11 +3,11 @@
 A recalled command answers its own known request, and the consensus votes on templates: `display all the doc files`
 can win `find . -name '*.doc' -exec rm {} \\;`, whose template agrees with the `find -name` commands around it. cfusion
 never runs a candidate, but a user may. So `effects` names what a command does that cannot be undone (it deletes
-files or data, it stops processes or the machine, or it writes an archive over a file), `asked` names which of
-those a request asks for in words, and the ranking lets a command answer first only when the request asked for
-everything it does (cfusion.generate.rank_candidates); `gen` flags the others it shows. The other way round, a
-request that plainly asks to delete or kill (`demanded`) counts against a command that does not (`missing`). All
-read words and parsed utilities, never run anything.
+files or data, it stops processes or the machine, it writes an archive over a file, or it edits files in place),
+`asked` names which of those a request asks for in words, and the ranking lets a command answer first only when the
+request asked for everything it does (cfusion.generate.rank_candidates); `gen` flags the others it shows. The other
+way round, a request that plainly asks to delete or kill (`demanded`) counts against a command that does not
+(`missing`). All read words and parsed utilities, never run anything.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cfusion.metrics import bash_template_tokens
 
 DELETES, STOPS = "deletes files or data", "stops processes or the machine"
 ARCHIVES = "writes an archive over the file it names"
+EDITS = "edits files in place"
 _DELETERS = frozenset("rm rmdir unlink shred srm wipe wipefs truncate".split())
 _STOPPERS = frozenset("kill pkill killall skill xkill reboot shutdown halt poweroff".split())
 _DELETING = re.compile(
@@ -27,6 +28,7 @@ _DELETING = re.compile(
 _ARCHIVING = re.compile(  # tar creating: `tar czf x.tgz ...`, `tar -cvf x.tar ...`, `tar --create ...`
     r"(?<![\w.-])tar\s+(?:[a-zA-Z]*c[a-zA-Z]*(?=\s|$)|(?:[^|;&]*\s)?(?:--create\b|-[a-zA-Z]*c[a-zA-Z]*(?=\s|$)))"
 )
+_IN_PLACE = re.compile(r"(?<![\w.-])(?:sed|perl|ruby)\s+(?:[^|;&]*\s)?(?:-[a-zA-Z]*i|--in-place)")  # sed -i, perl -pi
 _RUNNERS = re.compile(r"(?<![\w.-])(?:parallel|timeout)\s([^|;&]*)")  # the command these run is their argument
 _SHELL_C = re.compile(r"(?<![\w.-])(?:ba|z|da|k)?sh\s+-c\s+(?:\"([^\"]*)\"|'([^']*)')")  # sh -c "rm -rf x"
 _ASKED = {
@@ -44,6 +46,12 @@ _ASKED = {
         r"overwrit|into|stor|add|append|updat)\w*",
         re.I,
     ),
+    EDITS: re.compile(  # any word that may ask to change a file's text
+        r"\b(?:replac|substitut|chang|edit|modif|convert|insert|add|append|prepend|delet|remov|fix|updat|renam|swap|"
+        r"in[- ]?place|strip|comment|uncomment|set|translat|lower|upper|format|indent|clean|trim|sed|perl|writ|sav|"
+        r"overwrit|put|join|merge|sort|revers|turn|make|transform|escap|unescap|correct|subs)\w*",
+        re.I,
+    ),
 }
 _NAMES = re.compile(r"\S*[./]\S*")  # file names and paths: `backup.tar.gz` asks for no backup
 
@@ -58,9 +66,9 @@ _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect;
 def effects(code: str) -> frozenset[str]:
     """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
     a file or device, mkfs, git clean, git reset --hard), STOPS (kill, pkill, killall, reboot, shutdown ...), also
-    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them, and ARCHIVES (tar
+    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them, ARCHIVES (tar
     creating an archive, which replaces a file of that name: `tar czf backup.tar.gz ...` for `extract
-    backup.tar.gz`)."""
+    backup.tar.gz`) and EDITS (`sed -i`, `perl -pi`: the file's old text is gone)."""
     utilities = {t.rsplit("/", 1)[-1] for t in bash_template_tokens(code)}  # `/bin/rm` is rm
     utilities |= {w.rsplit("/", 1)[-1] for m in _RUNNERS.finditer(code) for w in m.group(1).split()}
     out = set().union(*(effects(m.group(1) or m.group(2)) for m in _SHELL_C.finditer(code)))
@@ -70,6 +78,8 @@ def effects(code: str) -> frozenset[str]:
         out.add(STOPS)
     if _ARCHIVING.search(code):
         out.add(ARCHIVES)
+    if _IN_PLACE.search(code):
+        out.add(EDITS)
     return frozenset(out)
 
 
@@ -77,7 +87,8 @@ def effects(code: str) -> frozenset[str]:
 def asked(request: str) -> frozenset[str]:
     """The effects a request asks for in words, file names and paths aside: `delete`, `remove`, `clean`, `empty` ...
     for DELETES; `kill`, `terminate`, `stop`, `reboot` ... for STOPS; `create`, `compress`, `archive`, `backup`,
-    `into` ... for ARCHIVES. Generous on purpose: a word that might ask is taken to."""
+    `into` ... for ARCHIVES; `replace`, `change`, `edit`, `insert`, `sort` ... for EDITS. Generous on purpose: a word
+    that might ask is taken to."""
     return _said(_ASKED, request)
 
 

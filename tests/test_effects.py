@@ -2,7 +2,7 @@
 
 import pytest
 
-from cfusion.effects import ARCHIVES, DELETES, STOPS, asked, demanded, effects, missing, unasked
+from cfusion.effects import ARCHIVES, DELETES, EDITS, STOPS, asked, demanded, effects, missing, unasked
 from cfusion.generate import Candidate, answers, rank_candidates
 
 
@@ -32,6 +32,10 @@ from cfusion.generate import Candidate, answers, rank_candidates
         ("tar czfP backup.tar.gz /path/to/catalog", {ARCHIVES}),  # writes over backup.tar.gz
         ("tar -cvf - data/* | gzip > logs.tar.gz", {ARCHIVES}),
         ("tar --create -f a.tar docs", {ARCHIVES}),
+        ("sed -i 's/foo/bar/g' file.txt", {EDITS}),
+        ("find . -name '*.txt' | xargs sed -i.bak -e 's/a/b/'", {EDITS}),
+        ("perl -pi -e 's/a/b/' x.conf", {EDITS}),
+        ("sed --in-place=.bak 's/a/b/' x.conf", {EDITS}),
         # reading, listing, copying, and words that only look like it
         ("tar xvf a.tar", set()),
         ("tar xf cfg.tar", set()),
@@ -45,6 +49,9 @@ from cfusion.generate import Candidate, answers, rank_candidates
         ("git reset HEAD~1", set()),
         ("dd if=/dev/sda bs=512 count=1 | xxd", set()),
         ("cp a.txt b.txt", set()),
+        ("sed 's/foo/bar/g' file.txt", set()),
+        ("sed -n '5,10p' input.txt", set()),
+        ("perl -ne 'print if /x/' a.log", set()),
     ],
 )
 def test_effects_are_read_from_the_parsed_command(code, want):
@@ -54,17 +61,19 @@ def test_effects_are_read_from_the_parsed_command(code, want):
 @pytest.mark.parametrize(
     "request_, want",
     [
-        ("delete empty directories under /tmp", {DELETES}),
-        ("remove the file old.log", {DELETES}),
-        ("clean up the logs folder", {DELETES}),
+        ("delete empty directories under /tmp", {DELETES, EDITS}),  # deleting lines is editing too
+        ("remove the file old.log", {DELETES, EDITS}),
+        ("clean up the logs folder", {DELETES, EDITS}),
         ("kill all processes named firefox", {STOPS}),
-        ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS}),
+        ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS, EDITS}),
         ("display all the doc files in the current folder", set()),
         ("list the processes named firefox", set()),
         ("find files ending with .txt", set()),
         ("compress the folder logs into logs.tar.gz", {ARCHIVES}),
         ("extract backup.tar.gz", set()),  # a file's name asks for nothing
         ("run cleanup.sh", set()),
+        ("replace foo with bar in file.txt", {EDITS}),
+        ("print lines of file.txt that contain foo", set()),
     ],
 )
 def test_a_request_asks_for_what_it_names_in_words(request_, want):
