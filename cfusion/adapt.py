@@ -4,7 +4,8 @@ A command recalled from memory answers a similar known request with that request
 first 20 lines of data.csv`, recall finds `Show the first 10 lines of file.txt` -> `head -n 10 file.txt`. `adapt`
 pairs the literals the two requests do not share, kind by kind and in order (file.txt -> data.csv, 10 -> 20), and
 replaces each old one where it stands in the command's arguments. Values of another shape (a glob for a name) and
-numbers of another unit (days for hours) are not paired. When the known request names no file but the command has
+numbers of another unit (days for hours) are not paired, nor archives of two formats where the command reads one
+(`cat archive.tar | tar x` cannot read `backup.tar.gz`; `tar xf` finds the format itself). When the known request names no file but the command has
 placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
 order, if there are as many; placeholder URLs, `*.ext` globs and the names tldr left as `process_name` likewise.
 A plain word the request swaps for another in the same place (`... to alice` -> `... to bob`, `... to user root`
@@ -85,6 +86,16 @@ _VARIABLES = re.compile(
 )  # `"$X"` only expands
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
 _NAME_PLACEHOLDER = re.compile(r"[a-z]+(?:_[a-z]+)*_name")  # tldr's `process_name`, `container_name`: a name to fill
+_PACKED = re.compile(
+    r"\.(tar(?:\.(?:gz|bz2|xz|zst|lz|lzma|z))?|tgz|tbz2?|txz|gz|bz2|xz|zst|zip|7z|rar|z|lz4|lzma)$", re.I
+)
+_READS_FORMAT = re.compile(  # a command that reads one archive or compression format: a (de)compressor, tar told
+    # which one (`xzf`, `-xjf`, `--gzip`) or tar reading a pipe; `tar xf x.tar.xz` finds the format itself
+    r"(?<![\w.-])(?:zcat|gzcat|bzcat|xzcat|zstdcat|gunzip|gzip|bzip2|bunzip2|xz|unxz|zstd|unzstd|unzip|zip|7za?|unrar|"
+    r"lz4|lzma|unlzma)(?=\s|$)|(?<![\w.-])tar(?:\s+[a-zA-Z]*[zjJZ][a-zA-Z]*(?=\s)|[^|;&]*?\s(?:-[a-zA-Z]*[zjJZ]"
+    r"[a-zA-Z]*|--(?:gzip|gunzip|ungzip|bzip2|xz|zstd|lzma|compress|uncompress))(?=\s|$))|\|\s*tar(?=\s|$)"
+)
+_PACKED_ALIASES = {"tgz": "tar.gz", "tbz": "tar.bz2", "tbz2": "tar.bz2", "txz": "tar.xz"}
 _FIXED_FILES = re.compile(r"~/?|/|\.{1,2}/?|/dev/\S*|/proc/\S*|/sys/\S*|-")
 
 
@@ -281,6 +292,13 @@ def _pairs(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[tuple[tup
     ]
 
 
+def _format(value: str) -> str:
+    """The archive or compression format a file's name says (`tar.gz` for `x.tgz` and `x.tar.gz`, `zip`), or "": a
+    command that reads one format does not read another."""
+    m = _PACKED.search(value)
+    return _PACKED_ALIASES.get(m.group(1).lower(), m.group(1).lower()) if m else ""
+
+
 def _resized(u: str, w: str, y: str) -> bool:
     """Whether a size in unit u may take the whole size y in unit w: _with_sizes then sets find's suffix."""
     return u in _FIND_SIZES and w in _FIND_SIZES and y.isdigit()
@@ -390,6 +408,8 @@ def adapt(code: str, known: str, request: str) -> str:
         if len(a) != len(b):  # a folder's bare name is a guess: the others may pair without it
             a, b = ([v for v in x if v[1] != "folder"] for x in (a, b))
         for (x, u), (y, w) in _pairs(a, b):
+            if kind == "file" and _format(x) != _format(y) and _READS_FORMAT.search(out):
+                continue  # `cat archive.tar | tar x` reads no `backup.tar.gz`
             out = _carried(out, "file" if "folder" in (u, w) else kind, x, y)  # a folder's name: `data/*` too
     for x, y in _swapped_words(known, request, out):
         out = _carried(out, "text", x, y)

@@ -350,6 +350,23 @@ def test_a_user_s_name_is_a_literal(request_, users):
             'find files named "test-a" and move them to the folder t10',
             "find . -name test-a",
         ),
+        # an archive or compressed file takes another format's place only where the command finds the format itself
+        (
+            "cat archive.tar | tar x",
+            "Extract files from 'archive.tar'",
+            "extract backup.tar.gz",
+            "cat archive.tar | tar x",
+        ),
+        ("zcat file.tar.gz | tar x", 'Unzip and untar "file.tar.gz"', "extract b.tgz", "zcat b.tgz | tar x"),
+        ("tar -xzvf a.tar.gz", 'Extract "a.tar.gz"', "extract b.tar.xz", "tar -xzvf a.tar.gz"),
+        (
+            "tar tvf source.tar",
+            'List the contents of "source.tar"',
+            "list the contents of b.tar.xz",
+            "tar tvf b.tar.xz",
+        ),
+        ("xz -d file.xz", "Decompress file.xz", "decompress data.gz", "xz -d file.xz"),
+        ("cp a.zip /backup", "Copy a.zip to /backup", "copy photos.tar.gz to /backup", "cp photos.tar.gz /backup"),
         # a name tldr left as its placeholder (`process_name`) takes the request's one name
         ('pkill "process_name"', "Kill processes that match", "kill all processes named firefox", 'pkill "firefox"'),
         ("docker stop container_name", "Stop a container", "stop the container called web", "docker stop web"),
