@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -128,7 +129,8 @@ def rank_candidates(
       one, plus SHARED_WEIGHT x the rarity of the words the request shares with it (Candidate.shared) and
       FITS_WEIGHT x `fits(candidate)` (Candidate.fits; from `answers`, the share of the request's literals it
       holds once they are carried in, less 1 for each effect the request plainly asks for and it lacks), set for
-      the recalled candidates the bonus could lift to the top (ties to the earlier one), a minimum-Bayes-risk choice
+      the recalled candidates the bonus could lift to the top, in order of score, until none left could reach the
+      best so far (it may be negative, so the top may fall; ties to the earlier one), a minimum-Bayes-risk choice
       under the benchmark's own metric.
     A candidate that `safe(candidate)` rejects (for Bash: it does what cannot be undone, unasked; cfusion.effects)
     answers first in none of these ways while another valid one can, and follows the others in the list.
@@ -151,12 +153,15 @@ def rank_candidates(
         if sketch:
             agreement = agreement + SKETCH_WEIGHT * sketch_agreement([c.code for c in order], sketch)
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
-        if fits is not None:  # adapting every recalled command costs more than the few the bonus could lift
-            top = max(score[id(c)] for c in pool)
-            for c in pool:
-                if c.similarity is not None and score[id(c)] + FITS_WEIGHT >= top:
+        if fits is not None:  # adapting every recalled command costs more than the few the bonus could decide
+            best = -math.inf  # the best score with its bonus so far; fits may be negative, so it can fall
+            for c in sorted(pool, key=lambda c: -score[id(c)]):
+                if score[id(c)] + FITS_WEIGHT < best:
+                    break  # neither this one nor any after it can reach the best, even with a full bonus
+                if c.similarity is not None:
                     c.fits = fits(c)
                     score[id(c)] = round(score[id(c)] + FITS_WEIGHT * c.fits, 9)
+                best = max(best, score[id(c)])
         best = max(pool, key=lambda c: score[id(c)])
     else:
         return order

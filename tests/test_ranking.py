@@ -185,6 +185,30 @@ def test_a_command_the_request_literals_fit_into_tips_a_close_call():
     assert rank_candidates(far, "bash", fits=fits)[0].code == "kill -9 1234" and asked and "du -sh /tmp" not in asked
 
 
+def test_a_penalised_top_lets_a_command_further_down_answer():
+    """fits may be negative (a demanded effect lacking), so the top can fall: every command that could then reach it
+    with a full bonus is asked, not only those within FITS_WEIGHT of the first top."""
+
+    def recalled(code, sim):
+        return Candidate(code, None, 0, True, similarity=sim, known="k")
+
+    def pool():  # four `ls -la` agree far above `rm -r`, by more than FITS_WEIGHT but less than twice it
+        return [
+            recalled("ls -l /tmp", 0.9),
+            *[recalled("ls -la /tmp", 0.8) for _ in range(4)],
+            recalled("rm -r x", 0.85),
+        ]
+
+    assert rank_candidates(pool(), "bash")[0].code == "ls -la /tmp"
+    asked = []
+
+    def fits(c):  # what `answers` gives for `remove x`: the listings lack the deletion asked for, rm holds x
+        asked.append(c.code)
+        return 1.0 if c.code.startswith("rm") else -1.0
+
+    assert rank_candidates(pool(), "bash", fits=fits)[0].code == "rm -r x" and "rm -r x" in asked
+
+
 def test_the_bonus_grows_with_the_share_of_the_request_literals_a_command_holds():
     def recalled(code, sim):
         return Candidate(code, None, 0, True, similarity=sim, known="k")
