@@ -5,9 +5,10 @@ first 20 lines of data.csv`, recall finds `Show the first 10 lines of file.txt` 
 pairs the literals the two requests do not share, kind by kind and in order (file.txt -> data.csv, 10 -> 20), and
 replaces each old one where it stands in the command's arguments. Values of another shape (a glob for a name) and
 numbers of another unit (days for hours) are not paired, nor archives of two formats where the command reads one
-(`cat archive.tar | tar x` cannot read `backup.tar.gz`; `tar xf` finds the format itself). When the known request names no file but the command has
-placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the request's files take their places, in
-order, if there are as many; placeholder URLs, `*.ext` globs and the names tldr left as `process_name` likewise.
+(`cat archive.tar | tar x` cannot read `backup.tar.gz`; `tar xf` finds the format itself). When the known request
+names no file but the command has placeholder files (`wc -l myfile.txt` for `count the lines of a file`), the
+request's files take their places, in order, if there are as many; placeholder URLs, `*.ext` globs and the names tldr
+left as `process_name` likewise.
 A plain word the request swaps for another in the same place (`... to alice` -> `... to bob`, `... to user root`
 -> `... to bob`) follows where it is a whole argument, and so does the one quoted word of the known request that
 stands as an argument, for the one file name the request names that nothing took
@@ -169,7 +170,8 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
     out: list[tuple[int, str, str, str]] = []
     for m in _QUOTED.finditer(text):
         value = next(g for g in m.groups() if g is not None)
-        user = "user" if re.search(r"\buser\s*$", text[: m.start()], re.I) else ""  # `the user "olivier"`
+        named = re.search(r"\buser\s+$", text[: m.start()], re.I) and not re.search(r"\s", value)
+        user = "user" if named else ""  # `the user "olivier"`, not `the user's home, run "x" ...`
         out.append((m.start(), *(_quoted_kind(value) or ("text", value)), "" if _quoted_kind(value) else user))
     rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
