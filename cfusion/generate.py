@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,12 +42,26 @@ FITS_WEIGHT = 6.0  # times Candidate.fits: literals held less asked effects lack
 REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requests at recall 30)
 
 
+_TYPOGRAPHIC = re.compile("[‘’“”–—]")  # the quotes and dashes a web page sets for ' " and -
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
+
+
+def runs(code: str, lang: str) -> bool:
+    """Whether code parses in its language (metrics.VALIDATORS; never executed) and, for Bash, holds no typographic
+    quote or dash outside a quoted string: `find . -name “*.jpg”` parses but matches nothing and `sed -i ‘s/a/b/’`
+    fails, commands copied from web pages (43 of the shipped memory's). Such a command answers first only where no
+    other can (rank_candidates)."""
+    if not VALIDATORS[lang](code):
+        return False
+    return lang != "bash" or not _TYPOGRAPHIC.search(_QUOTED.sub("", code))
+
+
 @dataclass
 class Candidate:
     code: str
     score: float | None  # mean log-probability of the sampled tokens up to the first pad; None if only recalled
     votes: int  # how many of the k samples gave this code (0: recalled only)
-    valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar); never executed
+    valid: bool  # parses in its language (tree-sitter-bash, ast.parse, the CF rule grammar), runs as written (runs)
     similarity: float | None = None  # cosine similarity of the request to the known request it was recalled from
     known: str | None = None  # that known request
     rerank: float | None = None  # the reranker's score of the recalled pair for this request (cfusion.rerank)
@@ -207,7 +223,7 @@ def _with_literals(ranked: list[Candidate], request: str, k: int) -> list[Candid
         if c.known is not None:
             code = adapt(c.code, c.known, request)
             if code != c.code:
-                c = dataclasses.replace(c, code=code, adapted_from=c.code, valid=True)  # adapt keeps what parses
+                c = dataclasses.replace(c, code=code, adapted_from=c.code, valid=runs(code, "bash"))
         if c.code not in seen:
             seen.add(c.code)
             out.append(c)
@@ -438,7 +454,7 @@ class Generator:
             sketches = self.sketch.predict(requests, queries)
         ids, scores = ids.cpu(), scores.float().cpu()
         reranked = iter(reranked.tolist()) if reranked is not None else None
-        valid = VALIDATORS[lang]
+        valid = functools.partial(runs, lang=lang)
         out = []
         for r in range(len(requests)):
             found: dict[str, Candidate] = {}

@@ -1,6 +1,6 @@
 import pytest
 
-from cfusion.generate import Candidate, answers, rank_candidates
+from cfusion.generate import Candidate, answers, rank_candidates, runs
 
 
 def cand(code, score, votes=1, valid=True):
@@ -224,3 +224,31 @@ def test_the_bonus_grows_with_the_share_of_the_request_literals_a_command_holds(
     pool[0].known, pool[1].known = "load /etc/app", "copy the file x.txt into /tmp"
     top = answers(pool, "copy config.yaml to /etc/myapp", "bash", 2)
     assert [c.code for c in top] == ["cp config.yaml /etc/myapp", "source /etc/myapp"]
+
+
+@pytest.mark.parametrize(
+    "code, want",
+    [
+        ("find . -name '*.jpg'", True),
+        ('echo "It’s fine"', True),  # inside a quoted string a typographic quote is text
+        ("find . -name “*.jpg”", False),  # parses, but the pattern holds the quotes and matches nothing
+        ("sed -i ‘s/a/b/g’ f", False),
+        ("find –L –xtype l", False),  # a dash set by a web page is no option
+        ("find . -name", True),  # parses: what it lacks is for the consensus to weigh
+        ("find . -name '*.jpg", False),  # does not parse
+    ],
+)
+def test_a_bash_command_runs_as_written_only_with_plain_quotes_and_dashes(code, want):
+    assert runs(code, "bash") is want
+
+
+def test_a_command_copied_from_a_web_page_answers_first_only_where_none_other_runs():
+    def pool():
+        out = [Candidate("find . -name “*.jpg”", None, 0, True, similarity=0.9, known="k")]
+        return out + [Candidate("find . -name '*.png'", None, 0, True, similarity=0.6, known="k")]
+
+    assert rank_candidates(pool(), "bash")[0].code == "find . -name “*.jpg”"  # the consensus alone picks it
+    fixed = pool()
+    for c in fixed:
+        c.valid = runs(c.code, "bash")  # as the generator sets it
+    assert [c.code for c in rank_candidates(fixed, "bash")] == ["find . -name '*.png'", "find . -name “*.jpg”"]
