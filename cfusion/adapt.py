@@ -86,6 +86,7 @@ _VARIABLES = re.compile(
     r"(?:[\w.\-/~+,:@%=]*(?:\$[A-Za-z_]\w*|\$\{[A-Za-z_]\w*\}))+[\w.\-/~+,:@%=]*"
 )  # `"$X"` only expands
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}/?")  # `DIR_NAME`: a placeholder file
+_ANGLED = re.compile(r"<[A-Za-z_][\w -]*>")  # `find -name "<fileName>"`: a placeholder in a cheatsheet's way
 _NAME_PLACEHOLDER = re.compile(r"[a-z]+(?:_[a-z]+)*_name")  # tldr's `process_name`, `container_name`: a name to fill
 _PACKED = re.compile(
     r"\.(tar(?:\.(?:gz|bz2|xz|zst|lz|lzma|z))?|tgz|tbz2?|txz|gz|bz2|xz|zst|zip|7z|rar|z|lz4|lzma)$", re.I
@@ -362,7 +363,8 @@ def _quoting(code: str, at: int) -> str:
 def _placeholders(code: str, known: str, kind: str) -> list[str]:
     """The command's arguments of a kind that the known request does not name, in order, once each: files
     (`myfile.txt` in `wc -l myfile.txt`; `ALL_CAPS` words), URLs, the extensions of `*.ext` globs, names left as
-    tldr wrote them (`pkill "process_name"`), and tldr's user and quoted command (`su - alice -c "ls"`). Fixed places
+    tldr wrote them (`pkill "process_name"`), `<placeholders>` (even where the known request names them, as ALL_CAPS
+    words), and tldr's user and quoted command (`su - alice -c "ls"`). Fixed places
     (`.`, `/`, `/dev/null`), quoted files (a pattern or an expression more often), and modes (`/u=s`) are none."""
     out = []
     for word in bash_arguments(code):
@@ -373,14 +375,19 @@ def _placeholders(code: str, known: str, kind: str) -> list[str]:
             value = m.group(1)
         elif kind == "num" and word in FILL_NUMBERS:
             value = word
-        elif kind == "text" and (_NAME_PLACEHOLDER.fullmatch(bare) or word == FILL_USER or _quoted(word, FILL_COMMAND)):
+        elif kind == "text" and (
+            _NAME_PLACEHOLDER.fullmatch(bare)
+            or _ANGLED.fullmatch(bare)
+            or word == FILL_USER
+            or _quoted(word, FILL_COMMAND)
+        ):
             value = bare
         elif kind == "file" and word[:1] not in "'\"" and not _FIXED_FILES.fullmatch(word):
             named = _kind(word) == ("file", word) and re.fullmatch(r"[\w./~-]*[A-Za-z][\w./~-]*", word)
             value = word if named or _CAPS.fullmatch(word) else None
         else:
             value = None
-        caps = value is not None and _CAPS.fullmatch(value)  # a placeholder even where the known request names it
+        caps = value is not None and (_CAPS.fullmatch(value) or _ANGLED.fullmatch(value))  # even where known names it
         if value is not None and value not in out and (caps or not _mentions(known, kind, value)):
             out.append(value)
     return out

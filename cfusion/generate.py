@@ -43,17 +43,21 @@ REPLAY_PAIRS = 256  # the most reranker pairs replayed from a CUDA graph (8 requ
 
 
 _TYPOGRAPHIC = re.compile("[‘’“”–—]")  # the quotes and dashes a web page sets for ' " and -
+_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w -]*>")  # `mysqldump -u<username>`: a redirection, not a user
+_PROMPT = re.compile(r"\s*\$\s")  # `$ ls`: a shell's prompt copied with the command
 _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 
 
 def runs(code: str, lang: str) -> bool:
     """Whether code parses in its language (metrics.VALIDATORS; never executed) and, for Bash, holds no typographic
-    quote or dash outside a quoted string: `find . -name “*.jpg”` parses but matches nothing and `sed -i ‘s/a/b/’`
-    fails, commands copied from web pages (43 of the shipped memory's). Such a command answers first only where no
-    other can (rank_candidates)."""
+    quote or dash outside a quoted string (`find . -name “*.jpg”` parses but matches nothing and `sed -i ‘s/a/b/’`
+    fails: commands copied from web pages, 43 of the shipped memory's), no `<placeholder>` outside one (`mysqldump
+    -u<username>` redirects) and no prompt before it (`$ ls`). Such a command answers first only where no other can
+    (rank_candidates)."""
     if not VALIDATORS[lang](code):
         return False
-    return lang != "bash" or not _TYPOGRAPHIC.search(_QUOTED.sub("", code))
+    bare = _QUOTED.sub("", code) if lang == "bash" else ""
+    return not (_TYPOGRAPHIC.search(bare) or _PLACEHOLDER.search(bare) or _PROMPT.match(bare))
 
 
 @dataclass

@@ -367,6 +367,13 @@ def test_a_user_s_name_is_a_literal(request_, users):
         ),
         ("xz -d file.xz", "Decompress file.xz", "decompress data.gz", "xz -d file.xz"),
         ("cp a.zip /backup", "Copy a.zip to /backup", "copy photos.tar.gz to /backup", "cp photos.tar.gz /backup"),
+        # a placeholder in angle brackets takes the request's text, even where the known request names it
+        (
+            'find -name "<fileName>"',
+            "Find <fileName> files/directories under current directory",
+            'find files in the current directory having name "notes"',
+            'find -name "notes"',
+        ),
         # a name tldr left as its placeholder (`process_name`) takes the request's one name
         ('pkill "process_name"', "Kill processes that match", "kill all processes named firefox", 'pkill "firefox"'),
         ("docker stop container_name", "Stop a container", "stop the container called web", "docker stop web"),

@@ -236,9 +236,13 @@ def test_the_bonus_grows_with_the_share_of_the_request_literals_a_command_holds(
         ("find –L –xtype l", False),  # a dash set by a web page is no option
         ("find . -name", True),  # parses: what it lacks is for the consensus to weigh
         ("find . -name '*.jpg", False),  # does not parse
+        ("$ ls -l", False),  # a prompt copied with the command
+        ("mysqldump -u<username> -p db > db.sql", False),  # a placeholder the shell reads as a redirection
+        ('git commit -m "<message>"', True),  # quoted, it is text
+        ("sort <in.txt >out.txt", True),
     ],
 )
-def test_a_bash_command_runs_as_written_only_with_plain_quotes_and_dashes(code, want):
+def test_a_bash_command_runs_as_written_without_web_quotes_prompts_or_placeholders(code, want):
     assert runs(code, "bash") is want
 
 
