@@ -346,7 +346,8 @@ def _quoting(code: str, at: int) -> str:
     while i < at:
         c, top = code[i], stack[-1]
         if top == "'":
-            stack.pop() if c == "'" else None
+            if c == "'":  # only a single quote ends a single-quoted string
+                stack.pop()
         elif c == "\\":
             i += 1  # the next character is escaped
         elif top == '"' and c == '"' or top == "(" and c == ")" or top == "`" and c == "`":

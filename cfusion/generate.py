@@ -56,7 +56,9 @@ def runs(code: str, lang: str) -> bool:
     (rank_candidates)."""
     if not VALIDATORS[lang](code):
         return False
-    bare = _QUOTED.sub("", code) if lang == "bash" else ""
+    if lang != "bash":
+        return True
+    bare = _QUOTED.sub("", code)  # what the shell reads as words, quoted strings aside
     return not (_TYPOGRAPHIC.search(bare) or _PLACEHOLDER.search(bare) or _PROMPT.match(bare))
 
 
@@ -174,14 +176,14 @@ def rank_candidates(
             agreement = agreement + SKETCH_WEIGHT * sketch_agreement([c.code for c in order], sketch)
         score = {id(c): round(a, 9) for c, a in zip(order, agreement.tolist())}  # equal templates tie exactly
         if fits is not None:  # adapting every recalled command costs more than the few the bonus could decide
-            best = -math.inf  # the best score with its bonus so far; fits may be negative, so it can fall
+            reach = -math.inf  # the best score with its bonus so far; fits may be negative, so the top may fall
             for c in sorted(pool, key=lambda c: -score[id(c)]):
-                if score[id(c)] + FITS_WEIGHT < best:
+                if score[id(c)] + FITS_WEIGHT < reach:
                     break  # neither this one nor any after it can reach the best, even with a full bonus
                 if c.similarity is not None:
                     c.fits = fits(c)
                     score[id(c)] = round(score[id(c)] + FITS_WEIGHT * c.fits, 9)
-                best = max(best, score[id(c)])
+                reach = max(reach, score[id(c)])
         best = max(pool, key=lambda c: score[id(c)])
     else:
         return order
