@@ -30,7 +30,9 @@ _ARCHIVING = re.compile(  # tar creating: `tar czf x.tgz ...`, `tar -cvf x.tar .
 )
 _IN_PLACE = re.compile(r"(?<![\w.-])(?:sed|perl|ruby)\s+(?:[^|;&]*\s)?(?:-[a-zA-Z]*i|--in-place)")  # sed -i, perl -pi
 _RUNNERS = re.compile(r"(?<![\w.-])(?:parallel|timeout)\s([^|;&]*)")  # the command these run is their argument
-_SHELL_C = re.compile(r"(?<![\w.-])(?:ba|z|da|k)?sh\s+-c\s+(?:\"([^\"]*)\"|'([^']*)')")  # sh -c "rm -rf x"
+_SHELL_C = re.compile(  # sh -c "rm -rf x", su - bob -c 'rm -rf x': the command text a shell runs
+    r"(?<![\w.-])(?:(?:ba|z|da|k)?sh|su)\s+(?:[^|;&'\"]*\s)?-c\s+(?:\"([^\"]*)\"|'([^']*)')"
+)
 _ASKED = {
     DELETES: re.compile(
         r"\b(?:delet|remov|eras|wip|purg|clean|clear|destroy|shred|truncat|empt|rm\b|unlink|prun|discard|get rid|"
@@ -66,7 +68,7 @@ _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect;
 def effects(code: str) -> frozenset[str]:
     """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
     a file or device, mkfs, git clean, git reset --hard), STOPS (kill, pkill, killall, reboot, shutdown ...), also
-    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout` or `sh -c "..."` runs them, ARCHIVES (tar
+    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout`, `sh -c "..."` or `su -c "..."` runs them, ARCHIVES (tar
     creating an archive, which replaces a file of that name: `tar czf backup.tar.gz ...` for `extract
     backup.tar.gz`) and EDITS (`sed -i`, `perl -pi`: the file's old text is gone)."""
     utilities = {t.rsplit("/", 1)[-1] for t in bash_template_tokens(code)}  # `/bin/rm` is rm

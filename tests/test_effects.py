@@ -29,6 +29,8 @@ from cfusion.generate import Candidate, answers, rank_candidates
         ("timeout 5 pkill -f job", {STOPS}),
         ("find . -exec sh -c 'rm -f \"$0\"' {} \\;", {DELETES}),
         ('bash -c "echo hi; rm -rf /tmp/x"', {DELETES}),
+        ("su - bob -c 'rm -rf ~/cache'", {DELETES}),
+        ('su -l bob -s /bin/bash -c "pkill job"', {STOPS}),
         ("tar czfP backup.tar.gz /path/to/catalog", {ARCHIVES}),  # writes over backup.tar.gz
         ("tar -cvf - data/* | gzip > logs.tar.gz", {ARCHIVES}),
         ("tar --create -f a.tar docs", {ARCHIVES}),
@@ -46,6 +48,7 @@ from cfusion.generate import Candidate, answers, rank_candidates
         ("echo rm -rf /", set()),
         ("find . | parallel gzip", set()),
         ("sh -c 'ls -l'", set()),
+        ("su - bob -c 'ls -l'", set()),
         ("git reset HEAD~1", set()),
         ("dd if=/dev/sda bs=512 count=1 | xxd", set()),
         ("cp a.txt b.txt", set()),
