@@ -51,7 +51,7 @@ _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 def runs(code: str, lang: str) -> bool:
     """Whether code parses in its language (metrics.VALIDATORS; never executed) and, for Bash, holds no typographic
     quote or dash outside a quoted string (`find . -name “*.jpg”` parses but matches nothing and `sed -i ‘s/a/b/’`
-    fails: commands copied from web pages, 43 of the shipped memory's), no `<placeholder>` outside one (`mysqldump
+    fails: commands copied from web pages, 49 of the shipped memory's), no `<placeholder>` outside one (`mysqldump
     -u<username>` redirects) and no prompt before it (`$ ls`). Such a command answers first only where no other can
     (rank_candidates)."""
     if not VALIDATORS[lang](code):
