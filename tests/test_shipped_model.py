@@ -82,6 +82,24 @@ def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
     assert top.code == answer and top.adapted_from not in (None, answer), top
 
 
+def test_a_command_copied_from_a_web_page_is_not_valid(shipped, monkeypatch):
+    """The memory holds `find . -name “*.jpg”` (typographic quotes: the pattern matches nothing); the generator marks
+    such a command invalid, so it follows every command that runs."""
+    from cfusion import generate
+
+    pools, rank = [], generate.rank_candidates
+
+    def seen(cands, *rest):
+        pools.append(list(cands))
+        return rank(cands, *rest)
+
+    monkeypatch.setattr(generate, "rank_candidates", seen)
+    shown = shipped.generate(["find all .jpg files in the current folder"], "bash", k=5)[0]
+    web = [c for c in pools[0] if "“" in c.code]
+    assert web and not any(c.valid for c in web)  # recalled, and not valid
+    assert all(generate.runs(c.code, "bash") for c in shown)  # five others run
+
+
 def test_recall_beats_the_model_alone_on_real_test_requests(shipped, shared_data):
     """Template match @1 on 40 CodeFusion Bash test requests (every 60th): recall must add at least 5 points. On
     every 5th request it adds 18 (RESULTS.md); a memory that stopped matching its vectors would lose them."""
