@@ -171,9 +171,9 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
     out: list[tuple[int, str, str, str]] = []
     for m in _QUOTED.finditer(text):
         value = next(g for g in m.groups() if g is not None)
-        named = re.search(r"\buser\s+$", text[: m.start()], re.I) and not re.search(r"\s", value)
-        user = "user" if named else ""  # `the user "olivier"`, not `the user's home, run "x" ...`
-        out.append((m.start(), *(_quoted_kind(value) or ("text", value)), "" if _quoted_kind(value) else user))
+        kind = _quoted_kind(value)
+        named = kind is None and re.search(r"\buser\s+$", text[: m.start()], re.I) and not re.search(r"\s", value)
+        out.append((m.start(), *(kind or ("text", value)), "user" if named else ""))  # `the user "olivier"`
     rest = _QUOTED.sub(lambda m: "\0" * len(m.group(0)), text)  # one word that is no literal, in its place
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", rest)] + [(len(text), "")]
     lower = [w.lower() for _, w in words]
