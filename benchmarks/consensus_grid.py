@@ -39,7 +39,9 @@ GRID = {  # constant -> values tried beside the shipped one
 }
 
 
-def dump(data: Path, out: Path, limit: int | None, device: str, seeds: list[int]) -> None:
+def dump(
+    data: Path, out: Path, limit: int | None, device: str, seeds: list[int], k: int = 5, steps: int | None = None
+) -> None:
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(installed_model("bash"), device)
     memory, reranker, sketch = generate.load_recall(folder, net.minilm)
@@ -59,7 +61,13 @@ def dump(data: Path, out: Path, limit: int | None, device: str, seeds: list[int]
         t0 = time.perf_counter()
         try:
             for i in range(0, len(pairs), batch):
-                g.generate([p.nl for p in pairs[i : i + batch]], "bash", k=5, seed=seed + i)
+                g.generate(
+                    [p.nl for p in pairs[i : i + batch]],
+                    "bash",
+                    k=k,
+                    steps=steps or generate.DEFAULT_STEPS,
+                    seed=seed + i,
+                )
         finally:
             generate.rank_candidates = rank
         rows = [
@@ -113,9 +121,11 @@ if __name__ == "__main__":
     d.add_argument("--limit", type=int)
     d.add_argument("--device", default="cpu")
     d.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
+    d.add_argument("-k", type=int, default=5, help="samples per request (the pool's)")
+    d.add_argument("--steps", type=int, help="denoising steps (default: gen's)")
     sub.add_parser("grid").add_argument("pools", type=Path, help="the folder `dump` wrote")
     a = p.parse_args()
     if a.cmd == "dump":
-        dump(a.data, a.out, a.limit, a.device, [int(s) for s in a.seeds.split(",")])
+        dump(a.data, a.out, a.limit, a.device, [int(s) for s in a.seeds.split(",")], a.k, a.steps)
     else:
         grid(a.pools)

@@ -205,6 +205,11 @@ def literals(text: str) -> list[tuple[str, str]]:
     return [(kind, value) for kind, value, _ in _found(text)]
 
 
+def user_names(text: str) -> list[str]:
+    """The users a request names (`as user postgres`, `the user "olivier"`), in order: its literals of unit user."""
+    return [value for _, value, unit in _found(text) if unit == "user"]
+
+
 def skeleton(text: str) -> str:
     """The request with each quoted text replaced by "x": what it asks, whatever it names (`set alias "x" for command
     "x"`). Recall searches with it beside the request itself (cfusion.generate.Generator.recall_queries). Quoted file

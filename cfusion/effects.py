@@ -8,6 +8,11 @@ files or data, it stops processes or the machine, it writes an archive over a fi
 request asked for everything it does (cfusion.generate.rank_candidates); `gen` flags the others it shows. The other
 way round, a request that plainly asks to delete or kill (`demanded`) counts against a command that does not
 (`missing`). All read words and parsed utilities, never run anything.
+
+One more thing a request may ask of a command is who runs it: `run "createdb shop" as user postgres` asks for
+`su - postgres -c "createdb shop"`, not `echo "createdb shop" | ssh user@host` (NL2Bash's nearest requests run commands
+as a user on a host). `runs_as` names the user a request asks to act as, and `switches_to` says whether a command
+switches to that user; the ranking lets such a command answer first whenever one is valid.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
+from cfusion.adapt import user_names
 from cfusion.metrics import bash_template_tokens
 
 DELETES, STOPS = "deletes files or data", "stops processes or the machine"
@@ -104,6 +110,31 @@ def demanded(request: str) -> frozenset[str]:
     """The effects a request plainly asks for (`delete`, `remove`, `erase`, `wipe`; `kill`, `terminate`): stricter
     than `asked`, since a command that lacks one of these does not do what was asked; file names aside too."""
     return _said(_DEMANDED, request)
+
+
+_RUN_AS = re.compile(r"\b(?:as|switch(?:es|ing)? to|log ?in as|login of)\s+(?:the\s+)?user\b", re.I)
+_REMOTE = re.compile(  # a request that names a host asks for ssh, whose user is the remote one
+    r"\b(?:host\w*|server|remote|machine|domain|ssh)\b|\w@\w|\b\d+\.\d+\.\d+\.\d+\b|\b[\w-]+\.(?:com|org|net|io)\b",
+    re.I,
+)
+_SWITCHES = re.compile(  # su, runuser, `sudo -u bob`, `sudo -iu bob`, `sudo su bob`
+    r"(?:^|[\s;|&(`])(?:su|runuser)(?=\s|$)|(?<![\w.-])sudo\s+(?:-\S+\s+)*(?:-[a-zA-Z]*u|su(?=\s|$))"
+)
+
+
+def runs_as(request: str) -> str | None:
+    """The user a request asks to act as on this machine, as it names them (`run X as user postgres`, `switch to user
+    jenkins`, `login as user root`: adapt's literals of unit user), or None: it asks no such thing, names no user, or
+    names a host (`ssh into example.org as user deploy`)."""
+    if not _RUN_AS.search(request) or _REMOTE.search(request):
+        return None
+    return next(iter(user_names(request)), None)
+
+
+def switches_to(code: str, user: str) -> bool:
+    """Whether a Bash command switches to `user` (su, runuser, sudo -u, sudo su) and names them: `su - postgres -c
+    "createdb shop"` for postgres, not `su - alice -c ls` nor `sudo chown postgres file`."""
+    return bool(_SWITCHES.search(code)) and re.search(rf"(?<![\w$-]){re.escape(user)}(?![\w-])", code) is not None
 
 
 def _said(patterns: dict[str, re.Pattern], request: str) -> frozenset[str]:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from cfusion.adapt import adapt, coverage, shape, skeleton
 from cfusion.diffusion import Schedule
-from cfusion.effects import effects, missing, unasked
+from cfusion.effects import effects, missing, runs_as, switches_to, unasked
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.features import Featurizer, pad
 from cfusion.memory import Memory, mean_pool
@@ -197,7 +197,10 @@ def answers(
     fits the request (the share of the request's literals it holds once they are carried in, adapt.coverage; for
     Bash, less one for each effect the request plainly asks for and the command lacks, effects.missing) and, for
     Bash, whether a known request has the request's shape and whether a command does what cannot be undone unasked
-    (effects.unasked); then, for Bash with `literals`, the literals carried in (_with_literals). Shown Bash
+    (effects.unasked); then, for Bash with `literals`, the literals carried in (_with_literals). A Bash request that
+    asks to act as a user (effects.runs_as) has the valid commands that switch to that user, once the literals are
+    carried in (effects.switches_to), ranked among themselves before the others, when there are any: the others'
+    consensus (`ssh user@host`, NL2Bash's `as user` requests) says nothing of which of them runs as asked. Shown Bash
     candidates carry their effects."""
     bash = lang == "bash"
     asked = shape(request) if bash and literals else None
@@ -212,7 +215,15 @@ def answers(
     def safe(c: Candidate) -> bool:
         return not unasked(c.code, request)
 
-    ranked = rank_candidates(cands, lang, sketch, fits, same if asked else None, safe if bash else None)
+    def rank(cands: list[Candidate]) -> list[Candidate]:
+        return rank_candidates(cands, lang, sketch, fits, same if asked else None, safe if bash else None)
+
+    def as_user(c: Candidate, user: str) -> bool:
+        return c.valid and switches_to(adapt(c.code, c.known, request) if c.known and literals else c.code, user)
+
+    user = runs_as(request) if bash else None
+    mine = [c for c in cands if as_user(c, user)] if user is not None else []  # `run X as user postgres`: su first
+    ranked = rank(mine) + rank([c for c in cands if not any(c is m for m in mine)]) if mine else rank(cands)
     shown = _with_literals(ranked, request, k) if asked else ranked[:k]
     for c in shown if bash else ():
         c.effects, c.unasked = tuple(sorted(effects(c.code))), tuple(sorted(unasked(c.code, request)))

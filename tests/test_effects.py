@@ -2,7 +2,19 @@
 
 import pytest
 
-from cfusion.effects import ARCHIVES, DELETES, EDITS, STOPS, asked, demanded, effects, missing, unasked
+from cfusion.effects import (
+    ARCHIVES,
+    DELETES,
+    EDITS,
+    STOPS,
+    asked,
+    demanded,
+    effects,
+    missing,
+    runs_as,
+    switches_to,
+    unasked,
+)
 from cfusion.generate import Candidate, answers, rank_candidates
 
 
@@ -139,6 +151,57 @@ def test_a_command_that_does_what_was_not_asked_never_answers_first():
     alone = [recalled("rm -f *.doc", 0.8), Candidate("ls (", -1.0, 1, False)]
     assert answers(alone, request, "bash", 2)[0].unasked == (DELETES,)
     assert answers(alone, request, "bash", 2)[0].to_json()["unasked"] == [DELETES]
+
+
+@pytest.mark.parametrize(
+    "request_, want",
+    [
+        ('run command "createdb shop" as user postgres', "postgres"),
+        ("switch to user jenkins", "jenkins"),
+        ("login as user root", "root"),
+        ('run a shell as the user "olivier"', "olivier"),
+        ("ssh into example.org as user deploy", None),  # a host: ssh's user is the remote one
+        ('run "uptime" on server "web1" as user "admin"', None),
+        ("find all files owned by user bob", None),  # asks about a user, not to act as one
+        ("change the owner of data.csv to user bob", None),
+        ("run ls as the superuser", None),  # no user named: sudo is as good as su
+    ],
+)
+def test_the_user_a_request_asks_to_act_as(request_, want):
+    assert runs_as(request_) == want
+
+
+def test_a_command_switches_to_the_user_it_names():
+    assert switches_to('su - postgres -c "createdb shop"', "postgres")
+    assert switches_to("sudo -u postgres psql", "postgres") and switches_to("sudo -iu bob", "bob")
+    assert switches_to("sudo su bob", "bob") and switches_to("runuser -l bob -c id", "bob")
+    assert not switches_to('su - alice -c "ls"', "postgres")  # another user
+    assert not switches_to("sudo chown postgres data", "postgres")  # names the user, runs as root
+    assert not switches_to('echo "createdb shop" | ssh postgres@host', "postgres")
+    assert not switches_to("su - postgresql", "postgres")  # a whole word
+
+
+def test_a_request_to_act_as_a_user_is_answered_by_a_command_that_switches_to_them():
+    """NL2Bash's nearest requests run a command as a user on a host (ssh), and the samples and the reranker agree with
+    them; tldr's `su` command holds the request's user and command once they are carried in, and answers first."""
+    request = 'run command "createdb shop" as user postgres'
+    pool = [
+        recalled('echo "command" | ssh user@host', 0.62, 'Run "command" on server "host" as user "user"'),
+        recalled("ssh root@something 'ls -l'", 0.60, 'Execute "ls -l" on host "something" as user "root"'),
+        recalled('su - alice -c "ls"', 0.56, "Execute a command as another user"),
+        recalled("sudo chown postgres data", 0.5, "Change the owner of data to postgres"),
+        Candidate("echo command | ssh host", -0.2, 5, True),
+    ]
+    for c, rerank in zip(pool, [1.0, 0.5, -3.0, -2.0]):
+        c.rerank = rerank
+    assert "ssh" in rank_candidates([Candidate(**vars(c)) for c in pool], "bash")[0].code  # the consensus alone
+    top = answers(pool, request, "bash", 3)
+    assert top[0].code == 'su - postgres -c "createdb shop"' and top[0].adapted_from == 'su - alice -c "ls"'
+    assert all("su " not in c.code for c in top[1:])
+    # no command that switches to the user: the ranking is the consensus's
+    assert "ssh" in answers(pool[:2] + pool[3:], request, "bash", 1)[0].code
+    # a request that names a host keeps ssh
+    assert "ssh" in answers(pool, 'run "createdb shop" on host db1 as user postgres', "bash", 1)[0].code
 
 
 def test_gen_names_the_candidates_that_cannot_be_undone_on_one_line_per_effect():
