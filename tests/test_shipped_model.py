@@ -82,6 +82,21 @@ def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
     assert top.code == answer and top.adapted_from not in (None, answer), top
 
 
+@pytest.mark.parametrize(
+    "request_,answer",
+    [
+        ('run command "createdb shop" as user postgres', 'su - postgres -c "createdb shop"'),
+        ("switch to user jenkins", "su jenkins"),
+    ],
+)
+def test_a_request_to_act_as_a_user_gets_a_command_that_switches_to_them(shipped, request_, answer):
+    """NL2Bash's nearest requests run commands as a user on a host, so the consensus alone answers with `ssh`; the
+    request names no host, and tldr's `su` command, adapted, answers first."""
+    top = shipped.generate([request_], "bash", k=5)[0][0]
+    assert top.code == answer and top.extra, top
+    assert "ssh" in shipped.generate([request_ + " on server web1"], "bash", k=5)[0][0].code
+
+
 def test_a_command_copied_from_a_web_page_is_not_valid(shipped, monkeypatch):
     """The memory holds `find . -name “*.jpg”` (typographic quotes: the pattern matches nothing); the generator marks
     such a command invalid, so it follows every command that runs."""
