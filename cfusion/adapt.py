@@ -150,10 +150,11 @@ def _folder(before: list[str], word: str, after: str, raw: str) -> bool:
 
 def _user(before: list[str], word: str, after: str, raw: str) -> bool:
     """Whether a bare word names a user: after `as user`, `to user`, `by user` or `of user` (`run X as user joe`,
-    `owned by user www-data`, `$USR` too), and followed by the end, punctuation or a word that may follow a name
-    (_AFTER_NAME). None in `to user and group` or `... to user processes running ...`."""
+    `owned by user www-data`, `$USR` too) or `switch user to`, and followed by the end, punctuation or a word that may
+    follow a name (_AFTER_NAME). None in `to user and group` or `... to user processes running ...`."""
     after = "" if raw[-1] in _TRAILING else after
-    if len(before) < 2 or before[-1] != "user" or before[-2] not in _AS_USER:
+    switched = before[-3:] == ["switch", "user", "to"]  # `switch user to jenkins`
+    if not switched and (len(before) < 2 or before[-1] != "user" or before[-2] not in _AS_USER):
         return False
     name = re.fullmatch(r"\$?[\w.-]*[A-Za-z][\w.-]*", word) and _plain(word.lstrip("$"))
     return bool(name) and word.lower() not in _ROLES | _AFTER_NAME and after in ("", *_AFTER_NAME)
@@ -191,7 +192,7 @@ def _found(text: str) -> tuple[tuple[str, str, str], ...]:
             out.append((at, "text", word, ""))
         elif kind is None and not excludes and _folder(lower[max(0, i - 2) : i], word, lower[i + 1], raw):
             out.append((at, "text", word, "folder"))
-        elif kind is None and _user(lower[max(0, i - 2) : i], word, lower[i + 1], raw):
+        elif kind is None and _user(lower[max(0, i - 3) : i], word, lower[i + 1], raw):
             out.append((at, "text", word, "user"))
     return tuple((kind, value, unit) for _, kind, value, unit in sorted(out) if "NNN" not in value)
 

@@ -112,7 +112,9 @@ def demanded(request: str) -> frozenset[str]:
     return _said(_DEMANDED, request)
 
 
-_RUN_AS = re.compile(r"\b(?:as|switch(?:es|ing)? to|log ?in as|login of)\s+(?:the\s+)?user\b", re.I)
+_RUN_AS = re.compile(
+    r"\b(?:(?:as|switch(?:es|ing)? to|log ?in as|login of)\s+(?:the\s+)?user|switch(?:es|ing)? user to)\b", re.I
+)
 _REMOTE = re.compile(  # a request that names a host asks for ssh, whose user is the remote one
     r"\b(?:host\w*|server|remote|machine|domain|ssh)\b|\w@\w|\b\d+\.\d+\.\d+\.\d+\b|\b[\w-]+\.(?:com|org|net|io)\b",
     re.I,
@@ -124,8 +126,8 @@ _SWITCHES = re.compile(  # su, runuser, `sudo -u bob`, `sudo -iu bob`, `sudo su 
 
 def runs_as(request: str) -> str | None:
     """The user a request asks to act as on this machine, as it names them (`run X as user postgres`, `switch to user
-    jenkins`, `login as user root`: adapt's literals of unit user), or None: it asks no such thing, names no user, or
-    names a host (`ssh into example.org as user deploy`)."""
+    jenkins`, `switch user to jenkins`, `login as user root`: adapt's literals of unit user), or None: it asks no such
+    thing, names no user, or names a host (`ssh into example.org as user deploy`)."""
     if not _RUN_AS.search(request) or _REMOTE.search(request):
         return None
     return next(iter(user_names(request)), None)

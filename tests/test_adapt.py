@@ -57,6 +57,7 @@ def test_a_folder_s_bare_name_is_a_literal(request_, names):
         ('run command "createdb shop" as user postgres', ["postgres"]),
         ("find files owned by user www-data under /srv", ["www-data"]),
         ("switch to user jenkins.", ["jenkins"]),
+        ("switch user to jenkins", ["jenkins"]),
         ('run "make" as user $USR in background', ["$USR"]),
         ('find the files of the user "olivier"', ["olivier"]),  # quoted after `user`
         # words after `user` that name no one
@@ -64,6 +65,8 @@ def test_a_folder_s_bare_name_is_a_literal(request_, names):
         ("ask for user input before deleting", []),
         ("send a signal to user processes running now", []),
         ("the jenkins user access", []),
+        ("add user to docker group", []),
+        ("move the user to group wheel", []),
     ],
 )
 def test_a_user_s_name_is_a_literal(request_, users):

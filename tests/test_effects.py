@@ -158,6 +158,7 @@ def test_a_command_that_does_what_was_not_asked_never_answers_first():
     [
         ('run command "createdb shop" as user postgres', "postgres"),
         ("switch to user jenkins", "jenkins"),
+        ("switch user to jenkins", "jenkins"),
         ("login as user root", "root"),
         ('run a shell as the user "olivier"', "olivier"),
         ("ssh into example.org as user deploy", None),  # a host: ssh's user is the remote one

@@ -87,6 +87,7 @@ def test_the_request_literals_reach_the_top_answer(shipped, request_, answer):
     [
         ('run command "createdb shop" as user postgres', 'su - postgres -c "createdb shop"'),
         ("switch to user jenkins", "su jenkins"),
+        ("switch user to jenkins", "su - jenkins"),
     ],
 )
 def test_a_request_to_act_as_a_user_gets_a_command_that_switches_to_them(shipped, request_, answer):
