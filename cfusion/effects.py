@@ -115,8 +115,9 @@ def demanded(request: str) -> frozenset[str]:
 _RUN_AS = re.compile(
     r"\b(?:(?:as|switch(?:es|ing)? to|log ?in as|login of)\s+(?:the\s+)?user|switch(?:es|ing)? user to)\b", re.I
 )
-_REMOTE = re.compile(  # a request that names a host asks for ssh, whose user is the remote one
-    r"\b(?:host\w*|server|remote|machine|domain|ssh)\b|\w@\w|\b\d+\.\d+\.\d+\.\d+\b|\b[\w-]+\.(?:com|org|net|io)\b",
+_REMOTE = re.compile(  # a request that names a host asks for ssh, whose user is the remote one; `this machine` does not
+    r"\b(?:host\w*|server|remote|(?<!this )(?<!local )(?<!my )machine|domain|ssh)\b"
+    r"|\w@\w|\b\d+\.\d+\.\d+\.\d+\b|\b[\w-]+\.(?:com|org|net|io)\b",
     re.I,
 )
 _SWITCHES = re.compile(  # su, runuser, `sudo -u bob`, `sudo -iu bob`, `sudo su bob`

@@ -162,6 +162,8 @@ def test_a_command_that_does_what_was_not_asked_never_answers_first():
         ("login as user root", "root"),
         ('run a shell as the user "olivier"', "olivier"),
         ("ssh into example.org as user deploy", None),  # a host: ssh's user is the remote one
+        ("run ls as user bob on this machine", "bob"),
+        ("run ls as user bob on the build machine", None),
         ('run "uptime" on server "web1" as user "admin"', None),
         ("find all files owned by user bob", None),  # asks about a user, not to act as one
         ("change the owner of data.csv to user bob", None),
