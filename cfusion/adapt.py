@@ -409,6 +409,7 @@ def _quoted(word: str, value: str) -> bool:
     return word in (f'"{value}"', f"'{value}'")
 
 
+@functools.lru_cache(maxsize=4096)  # a command is adapted for the fits bonus, the user rule and the answers shown
 def adapt(code: str, known: str, request: str) -> str:
     """The Bash command recalled for `known`, with the literals of `known` that `request` does not share replaced by
     those of `request` (module docstring); the command as it was when nothing can be carried over safely."""
