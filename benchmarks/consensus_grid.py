@@ -40,7 +40,13 @@ GRID = {  # constant -> values tried beside the shipped one
 
 
 def dump(
-    data: Path, out: Path, limit: int | None, device: str, seeds: list[int], k: int = 5, steps: int | None = None
+    data: Path,
+    out: Path,
+    limit: int | None,
+    device: str,
+    seeds: list[int],
+    k: int = 5,
+    steps: int = generate.DEFAULT_STEPS,
 ) -> None:
     torch.set_grad_enabled(False)
     net, tok, folder = load_model(installed_model("bash"), device)
@@ -65,7 +71,7 @@ def dump(
                     [p.nl for p in pairs[i : i + batch]],
                     "bash",
                     k=k,
-                    steps=steps or generate.DEFAULT_STEPS,
+                    steps=steps,
                     seed=seed + i,
                 )
         finally:
@@ -122,7 +128,7 @@ if __name__ == "__main__":
     d.add_argument("--device", default="cpu")
     d.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
     d.add_argument("-k", type=int, default=5, help="samples per request (the pool's)")
-    d.add_argument("--steps", type=int, help="denoising steps (default: gen's)")
+    d.add_argument("--steps", type=int, default=generate.DEFAULT_STEPS, help="denoising steps (default: gen's)")
     sub.add_parser("grid").add_argument("pools", type=Path, help="the folder `dump` wrote")
     a = p.parse_args()
     if a.cmd == "dump":
