@@ -7,10 +7,10 @@ change, those that become the pair's own command (exact match) and those that st
 
 import sys
 
-from cfusion.adapt import adapt
-from cfusion.bundle import installed_model
-from cfusion.memory import Memory
-from cfusion.metrics import exact_match
+from cfusion.core.bundle import installed_model
+from cfusion.eval.metrics import exact_match
+from cfusion.langs.bash.adapt import adapt
+from cfusion.recall.memory import Memory
 
 
 def main(verbose: bool) -> None:

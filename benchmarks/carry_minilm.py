@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save
 
-from cfusion.adapt import skeleton
-from cfusion.bundle import installed_model
-from cfusion.data import read_pairs
-from cfusion.memory import Memory
-from cfusion.tokenizer import minilm_path
+from cfusion.core.bundle import installed_model
+from cfusion.core.tokenizer import minilm_path
+from cfusion.data.pairs import read_pairs
+from cfusion.langs.bash.literals import skeleton
+from cfusion.recall.memory import Memory
 
 FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 KEEP_FIRST = 1000  # [PAD], [UNK], [CLS], [SEP], [MASK] and the unused pieces before the vocabulary proper

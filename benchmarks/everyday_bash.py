@@ -13,8 +13,8 @@ import sys
 
 import torch
 
-from cfusion.bundle import installed_model, load_model
-from cfusion.generate import Generator, load_recall
+from cfusion.core.bundle import installed_model, load_model
+from cfusion.pipeline.generator import Generator, load_recall
 
 EARLIER = [
     ("print the current date", {"date"}),

@@ -26,9 +26,9 @@ def sh(cmd: list[str], env: dict | None = None) -> None:
 
 def compare_paths(model: Path, test: Path, n: int, steps: int) -> dict:
     """The same requests through Triton + CUDA graph and through the eager torch loop, both in bf16."""
-    from cfusion.bundle import load_model
-    from cfusion.data import read_pairs
-    from cfusion.generate import Generator
+    from cfusion.core.bundle import load_model
+    from cfusion.data.pairs import read_pairs
+    from cfusion.pipeline.generator import Generator
 
     reqs = [p.nl for p in read_pairs(test)[:n]]
     outs = {}
@@ -63,7 +63,7 @@ def main():
     py = [sys.executable, "-P"]
     if not a.skip_tests:
         sh(py + ["-m", "pytest", "-q", "-m", "gpu", "tests", "-p", "no:cacheprovider"], env={"TRITON_INTERPRET": "0"})
-    from cfusion import bench as B
+    from cfusion.eval import bench as B
 
     card = torch.cuda.get_device_name()
     result = {"card": card, "torch": torch.__version__, "kernels": []}

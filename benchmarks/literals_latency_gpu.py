@@ -1,5 +1,5 @@
 """GPU latency of one request with recall and the reranker, with the request's literals carried into the recalled
-commands (cfusion.adapt) or not, and with the sketch's vote (cfusion.sketch) or not, side by side in one run.
+commands (cfusion.adapt) or not, and with the sketch's vote (cfusion.recall.sketch) or not, side by side in one run.
 
 The shipped memory and reranker recall and rank (real MiniLM), over a random `small` denoiser (speed does not depend
 on its weights). The requests are the 40 LITERALS of everyday_bash.py, each once a run, with the literal parser's cache
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from cfusion import adapt
-from cfusion.bench import latency, load_generator
-from cfusion.generate import Generator, load_recall
+from cfusion.eval.bench import latency, load_generator
+from cfusion.langs.bash import literals as lit
+from cfusion.pipeline.generator import Generator, load_recall
 
 SETTINGS = ((True, True), (True, False), (False, False))  # (literals, sketch): as shipped, then each left out
 
@@ -28,14 +28,14 @@ def main(out: Path, folder: Path, device: str, runs: int) -> None:
 
     torch.set_grad_enabled(False)
     print(torch.cuda.get_device_name() if device == "cuda" else device)
-    g = load_generator(None, "small", device, "triton" if device == "cuda" else "torch", True, recall=True)
+    g = load_generator(None, "small", device, "triton" if device == "cuda" else "torch", True, True, "bash")
     memory, reranker, sketch = load_recall(folder, g.model.minilm)
     g = Generator(g.model, g.tok, kernels=g.kernels, memory=memory, reranker=reranker, sketch=sketch)
     requests = tuple(r for r, *_ in LITERALS)
     res = []
     for run in range(runs):
         for literals, sketched in SETTINGS[::-1] if run % 2 else SETTINGS:
-            adapt._found.cache_clear()  # each request's literals parsed cold, as in a fresh process
+            lit.found.cache_clear()  # each request's literals parsed cold, as in a fresh process
             g.sketch = sketch if sketched else None
             timing = latency(g, 5, 20, len(requests), requests, literals=literals)
             res.append({"run": run, "literals": literals, "sketch": sketched, **timing})

@@ -15,16 +15,10 @@ Usage: python benchmarks/make_bash_data.py SHARED OUT
 import sys
 from pathlib import Path
 
-from cfusion.importers import (
-    _norm_code,
-    common_utility_pairs,
-    decontaminate,
-    import_cheatsheets,
-    import_codefusion,
-    import_nl2bash,
-    import_tldr,
-    write_jsonl,
-)
+from cfusion.data.codefusion import import_codefusion
+from cfusion.data.decontaminate import decontaminate, normal_code
+from cfusion.data.pairs import write_jsonl
+from cfusion.langs.bash.importers import common_utility_pairs, import_cheatsheets, import_nl2bash, import_tldr
 
 shared, out = Path(sys.argv[1]), Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
@@ -33,9 +27,9 @@ train, test = import_codefusion(bench, "train"), import_codefusion(bench, "test"
 write_jsonl(train, out / "bash_train.jsonl")
 write_jsonl(test, out / "bash_test.jsonl")
 
-test_codes = {_norm_code(p.code) for p in test}
+test_codes = {normal_code(p.code) for p in test}
 snippets = [s.strip() for s in open(shared / "codefusion" / "BashSnippets.txt") if s.strip()]
-kept_snippets = [s for s in snippets if _norm_code(s) not in test_codes]
+kept_snippets = [s for s in snippets if normal_code(s) not in test_codes]
 sources = {
     "tldr": import_tldr(shared / "tldr" / "pages"),
     "cheatsheets": import_cheatsheets(shared / "cheatsheets"),

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import torch
 
-from cfusion.bench import latency, load_generator, throughput
-from cfusion.memory import Memory
-from cfusion.rerank import RerankConfig, Reranker
+from cfusion.eval.bench import latency, load_generator, throughput
+from cfusion.recall.memory import Memory
+from cfusion.recall.reranker import RerankConfig, Reranker
 
 
 def main(out: Path, memories: list[Path], shapes: list[str]) -> None:
     torch.set_grad_enabled(False)
     print(torch.cuda.get_device_name())
-    g = load_generator(None, "small", "cuda", "triton", True, recall=True)
+    g = load_generator(None, "small", "cuda", "triton", True, recall=True, lang="bash")
     known = {"c96": RerankConfig(code=True, max_len=96), "r8": RerankConfig(code=False, max_len=64)}
     rerankers = {name: Reranker(known[name], g.model.minilm).merge().cuda() for name in shapes}
     loaded = {str(m): Memory.load(m) for m in memories}

@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 
 from cfusion import kernels
-from cfusion.bundle import installed_model, load_model
-from cfusion.data import read_pairs
-from cfusion.diffusion import Schedule
-from cfusion.features import Featurizer
+from cfusion.core.bundle import installed_model, load_model
+from cfusion.core.diffusion import Schedule
+from cfusion.core.features import Featurizer
+from cfusion.data.pairs import read_pairs
 
 
 def main(data: Path, model: Path, n: int, steps: int) -> None:

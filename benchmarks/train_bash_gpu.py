@@ -89,10 +89,10 @@ def median_rate(recs: list[dict]) -> float:
 
 def export_fp16(src: Path, dst: Path) -> None:
     """A model folder in fp16, sharded under 16 MB, so it fits what a device call brings back (8 files)."""
-    from cfusion.bundle import resolve, save_model
-    from cfusion.checkpoint import load_tensors, read_json
-    from cfusion.config import ModelConfig
-    from cfusion.tokenizer import CodeTokenizer
+    from cfusion.core.bundle import resolve, save_model
+    from cfusion.core.checkpoint import load_tensors, read_json
+    from cfusion.core.config import ModelConfig
+    from cfusion.core.tokenizer import CodeTokenizer
 
     src = resolve(src)
     state = {k: v.half() if v.is_floating_point() else v for k, v in load_tensors(src, "model").items()}
@@ -100,10 +100,10 @@ def export_fp16(src: Path, dst: Path) -> None:
 
 
 def score(model_dir: Path, test: Path, steps: int, limit: int | None, k: int = 5) -> dict:
-    from cfusion.bundle import load_model
-    from cfusion.data import read_pairs
-    from cfusion.evaluate import evaluate
-    from cfusion.generate import Generator
+    from cfusion.core.bundle import load_model
+    from cfusion.data.pairs import read_pairs
+    from cfusion.eval.evaluate import evaluate
+    from cfusion.pipeline.generator import Generator
 
     net, tok, _ = load_model(model_dir, "cuda" if torch.cuda.is_available() else "cpu")
     pairs = read_pairs(test)[:limit]

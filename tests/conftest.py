@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# The checkout's top-level `kernels/` and `cli/` folders install as cfusion.kernels and cfusion.cli; on sys.path
+# themselves they would shadow the PyPI package `kernels` that transformers imports. `pytest` keeps the checkout root
+# off sys.path; `python -m pytest` puts it first, so it is taken off again here, before any test imports transformers.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != ROOT]
 
 # Triton kernels run on the CPU through Triton's interpreter unless a GPU run says otherwise (TRITON_INTERPRET=0).
 # It must be set before triton is first imported.
@@ -18,11 +25,15 @@ INTERPRET = os.environ["TRITON_INTERPRET"] == "1"
 SHARED_DATA = Path(os.environ.get("CFUSION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+CFUSION = shutil.which("cfusion", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
 def cfusion(*args: str, input: str | None = None, check: bool = False, timeout: int = 600):
-    """Runs the installed `cfusion` entry point the way a user would; returns the CompletedProcess."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "cfusion.cli.main", *args], input=input, capture_output=True, text=True, timeout=timeout
-    )
+    """Runs the installed `cfusion` entry point the way a user would (not `python -m`, which would put the working
+    folder on sys.path); returns the CompletedProcess."""
+    if CFUSION is None:
+        raise AssertionError("the `cfusion` command is not installed: pip install -e .")
+    proc = subprocess.run([CFUSION, *args], input=input, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"cfusion {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

