@@ -46,6 +46,28 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def bash_test(shared_data) -> list:
+    """The CodeFusion Bash test split as pairs."""
+    from cfusion.data.codefusion import import_codefusion
+
+    return import_codefusion(shared_data / "codefusion" / "BashBenchmarks.json", "test")
+
+
+@pytest.fixture(scope="session")
+def nl2bash(shared_data) -> list:
+    from cfusion.langs.bash.importers import import_nl2bash
+
+    return import_nl2bash(shared_data / "nl2bash" / "all.nl", shared_data / "nl2bash" / "all.cm")
+
+
+@pytest.fixture(scope="session")
+def tldr(shared_data) -> list:
+    from cfusion.langs.bash.importers import import_tldr
+
+    return import_tldr(shared_data / "tldr" / "pages")
+
+
 def nl2bash_pairs(shared: Path, n: int, stride: int = 50) -> list[dict]:
     """n real NL2Bash pairs, spread over the corpus."""
     nl = (shared / "nl2bash" / "all.nl").read_text().splitlines()

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
 
 from cfusion.data.codefusion import import_codefusion
 from cfusion.data.decontaminate import decontaminate
@@ -14,31 +13,12 @@ from cfusion.data.pairs import Pair, read_pairs, write_jsonl
 from cfusion.errors import DataError
 from cfusion.langs.bash.importers import (
     import_cheatsheets,
-    import_nl2bash,
-    import_tldr,
 )
 
 
-@pytest.fixture(scope="module")
-def data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="module")
-def bash_test(data) -> list[Pair]:
-    return import_codefusion(data / "codefusion" / "BashBenchmarks.json", "test")
-
-
-@pytest.fixture(scope="module")
-def nl2bash(data) -> list[Pair]:
-    return import_nl2bash(data / "nl2bash" / "all.nl", data / "nl2bash" / "all.cm")
-
-
-@pytest.fixture(scope="module")
-def tldr(data) -> list[Pair]:
-    return import_tldr(data / "tldr" / "pages")
+@pytest.fixture
+def data(shared_data) -> Path:
+    return shared_data
 
 
 # --- CodeFusion benchmarks ---

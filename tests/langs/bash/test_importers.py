@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
 
-from cfusion.data.codefusion import import_codefusion
 from cfusion.data.pairs import Pair
 from cfusion.errors import DataError
 from cfusion.langs.bash.importers import (
@@ -19,26 +17,9 @@ from cfusion.langs.bash.importers import (
 )
 
 
-@pytest.fixture(scope="module")
-def data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="module")
-def bash_test(data) -> list[Pair]:
-    return import_codefusion(data / "codefusion" / "BashBenchmarks.json", "test")
-
-
-@pytest.fixture(scope="module")
-def nl2bash(data) -> list[Pair]:
-    return import_nl2bash(data / "nl2bash" / "all.nl", data / "nl2bash" / "all.cm")
-
-
-@pytest.fixture(scope="module")
-def tldr(data) -> list[Pair]:
-    return import_tldr(data / "tldr" / "pages")
+@pytest.fixture
+def data(shared_data) -> Path:
+    return shared_data
 
 
 # --- NL2Bash ---
