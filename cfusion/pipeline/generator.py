@@ -59,7 +59,11 @@ def answers(
     shown = edited.shown(order, k, pack.usable)
     if rules.effects is None:
         return shown
-    return [dataclasses.replace(c, **dict(zip(("effects", "unasked"), rules.effects(c.code)))) for c in shown]
+    out = []
+    for c in shown:
+        effects, unasked = rules.effects(c.code)
+        out.append(dataclasses.replace(c, effects=effects, unasked=unasked))
+    return out
 
 
 class Generator:
