@@ -110,7 +110,7 @@ def rank(
     ):
         best = twin
     elif pack.consensus and len(order) > 1:
-        best = _consensus(order, pack, weights, rules, edited, sketch, evidence)
+        best, evidence = _consensus(order, pack, weights, rules, edited, sketch)
     else:
         return order
     out = [best] + sorted((c for c in order if c is not best), key=lambda c: not safe(c.code))  # stable
@@ -118,9 +118,10 @@ def rank(
 
 
 def _consensus(
-    order: list[Candidate], lang: Language, weights: RankWeights, rules: Rules, edited, sketch, evidence: dict
-) -> Candidate:
-    """The consensus choice among `order` (rank's docstring); records each scored candidate's evidence by id.
+    order: list[Candidate], lang: Language, weights: RankWeights, rules: Rules, edited, sketch
+) -> tuple[Candidate, dict[int, dict]]:
+    """The consensus choice among `order` (rank's docstring), and each candidate's evidence (its consensus score and
+    fits bonus) by id.
 
     A sample with no known request behind it votes, but answers first only when no recalled command is valid: its
     template can sit between the recalled ones' (`tail data.csv | head -` between `head` and `tail`)."""
@@ -144,6 +145,7 @@ def _consensus(
                 fitted[id(c)] = rules.fits(c.code, lambda c=c: edited(c))
                 score[id(c)] = round(score[id(c)] + weights.fits * fitted[id(c)], 9)
             reach = max(reach, score[id(c)])
-    for c in order:
-        evidence[id(c)] = {"consensus": score[id(c)], **({"fits": fitted[id(c)]} if id(c) in fitted else {})}
-    return max(pool, key=lambda c: score[id(c)])
+    evidence = {
+        id(c): {"consensus": score[id(c)], **({"fits": fitted[id(c)]} if id(c) in fitted else {})} for c in order
+    }
+    return max(pool, key=lambda c: score[id(c)]), evidence
