@@ -68,6 +68,26 @@ def data_cheatsheets(folder: Path = typer.Argument(...), out: Path = typer.Optio
     _wrote(import_cheatsheets(folder), out, "pairs")
 
 
+@app.command("descriptions")
+def data_descriptions(
+    tldr: Path = typer.Argument(..., help="tldr's pages/ folder (common/, linux/, osx/ inside)."),
+    cheatsheets: Path | None = typer.Option(None, "--cheatsheets", help="cheat/cheatsheets: flags tldr lacks."),
+    out: Path = typer.Option(..., "--out", help="Gzipped JSON; cfusion ships cfusion/langs/bash/utilities.json.gz."),
+):
+    """What utilities and their flags do, for `explain` where the machine has no man page: tldr-pages (CC BY 4.0)
+    and cheat/cheatsheets (CC0). Example: cfusion data descriptions tldr/pages --cheatsheets cheatsheets
+    --out cfusion/langs/bash/utilities.json.gz
+    """
+    from cfusion.langs.bash.manual import build_table, write_table
+
+    table = build_table(tldr, cheatsheets)
+    size = write_table(table, out)
+    pages = table["pages"].values()
+    flags = sum(len(p["options"]) for p in pages)
+    stderr().print(f"{len(pages)} utilities, {flags} flag spellings, {size / 1e3:.0f} kB -> {out}")
+    print(out)
+
+
 @app.command("snippets")
 def data_snippets(
     root: Path = typer.Argument(..., help="A tree of .py files (e.g. Python's standard library)."),

@@ -1,4 +1,4 @@
-"""`cfusion gen`: candidates for one request, best first, on stdout; timing, effects and provenance on stderr."""
+"""`cfusion gen`: candidates for one request, best first, on stdout; timing, findings and provenance on stderr."""
 
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def gen(
             f"[dim]{len(cands)} candidate(s) in {1000 * (t2 - t1):.0f} ms ({steps} steps on {dev}{source}; "
             f"model loaded in {1000 * (t1 - t0):.0f} ms). Review before running.[/dim]"
         )
-        for line, unasked in effects_lines(cands):  # on stderr: stdout stays one command per line
-            err.print(line, style="red" if unasked else "yellow", markup=False, highlight=False)
+        for line in findings_lines(cands):  # on stderr: stdout stays one command per line
+            err.print(line, highlight=False)
         top = cands[0] if cands else None
         if top is not None and top.similarity is not None:
             line = f'first answer known for: "{top.known}" (similarity {top.similarity:.2f})'
@@ -91,15 +91,24 @@ def gen(
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
 
 
-def effects_lines(cands) -> list[tuple[str, bool]]:
-    """One line per effect that cannot be undone (Rules.effects) and whether the request asked for it, naming the
-    candidates that have it: `candidates 2, 3 cannot be undone: deletes files or data`."""
-    groups: dict[tuple[str, bool], list[str]] = {}
-    for i, c in enumerate(cands, 1):
-        for effect in c.effects:
-            groups.setdefault((effect, effect in c.unasked), []).append(str(i))
+def findings_lines(cands) -> list:
+    """For each shown candidate with findings (Rules.effects): the candidate with the part of it responsible for
+    each finding highlighted, then one line per finding. Red: it does what cannot be undone and was not asked for;
+    yellow: asked for, or only worth a second look (an unquoted glob)."""
+    from rich.text import Text
+
     out = []
-    for (effect, unasked), numbers in groups.items():
-        which = f"candidate{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
-        out.append((f"{which} cannot be undone: {effect}{', not asked for' if unasked else ''}", unasked))
+    for i, c in enumerate(cands, 1):
+        if not c.findings:
+            continue
+        head = Text(f"{i}. ")
+        code = Text(c.code)
+        for f in c.findings:
+            if 0 <= f["start"] < f["end"] <= len(c.code):
+                code.stylize("bold red" if not f["asked"] else "bold yellow", f["start"], f["end"])
+        out.append(head + code)
+        for f in c.findings:
+            where = f" on {f['host']}" if f.get("host") else ""
+            line = f"   {f['label']} ({f['severity']}){where}: {f['reason']}"
+            out.append(Text(line + ("" if f["asked"] else ", not asked for"), style="yellow" if f["asked"] else "red"))
     return out

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from cfusion.cli import bench, data, eval, gen, train
+from cfusion.cli import bench, data, eval, explain, gen, train
 from cfusion.errors import CfusionError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
     help="Offline natural-language-to-code with a CodeFusion-style diffusion model.",
 )
 app.command()(gen.gen)
+app.command()(explain.explain)
 app.command("eval")(eval.evaluate)
 app.command()(train.train)
 app.command()(bench.bench)
@@ -27,7 +28,7 @@ app.add_typer(data.app, name="data")
 def main() -> None:
     """Entry point: turns every error into one line on stderr and an exit code (1 failure, 2 usage)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as n here
     except CfusionError as e:
         _fail(str(e), e.hint, e.exit_code, e)
     except KeyboardInterrupt:
@@ -43,6 +44,9 @@ def main() -> None:
             _fail(e.format_message(), "see --help", getattr(e, "exit_code", 2), e)
         # Anything unforeseen still ends in one line; CFUSION_DEBUG=1 shows the traceback.
         _fail(f"unexpected {name}: {str(e).splitlines()[0] if str(e) else ''}", None, 1, e)
+    else:
+        if isinstance(code, int) and code:
+            sys.exit(code)
 
 
 def _fail(message: str, hint: str | None, code: int, exc: BaseException | None) -> None:

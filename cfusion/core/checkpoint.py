@@ -11,13 +11,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any
 
 from cfusion.errors import CheckpointError
+
+if TYPE_CHECKING:  # torch and safetensors load when tensors are read or written: JSONL and folders need neither
+    import torch
 
 LATEST = "LATEST"
 TRAIN_STATE = "train_state.json"  # its presence marks a step folder as complete
@@ -113,6 +112,9 @@ def save_tensors(
     def write_group(keys: list[str], path: Path) -> None:
         # Copy per shard, not up front, to bound peak memory. The copy makes each tensor contiguous and the sole
         # owner of its storage, which safetensors requires: tied weights are saved as two independent tensors.
+        import torch
+        from safetensors.torch import save_file
+
         shard = {k: tensors[k].detach().to("cpu", memory_format=torch.contiguous_format, copy=True) for k in keys}
         _replace_atomic(path, lambda tmp: save_file(shard, str(tmp), metadata={"format": "pt"}))
 
@@ -139,6 +141,9 @@ def save_tensors(
 
 
 def _load_file(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
         return load_file(str(path), device="cpu")
     except FileNotFoundError as err:

@@ -29,7 +29,8 @@ class Rules:
     that cannot be undone and that the request did not ask for; unsafe ones answer first only when nothing else
     can. first(adapted): the command does what the request singles out (Bash: act as a named user), so such
     commands are ranked among themselves ahead of the rest. effects(code): what a shown command does that cannot
-    be undone, and which of that the request did not ask for.
+    be undone, which of that the request did not ask for, and the findings behind them as JSON-ready dicts (category,
+    label, severity, start, end, part, reason, asked).
     """
 
     adapt: Callable[[str, str], str] | None = None
@@ -37,7 +38,7 @@ class Rules:
     same: Callable[[str], bool] | None = None
     safe: Callable[[str], bool] | None = None
     first: Callable[[str], bool] | None = None
-    effects: Callable[[str], tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    effects: Callable[[str], tuple[tuple[str, ...], tuple[str, ...], tuple[dict, ...]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,15 @@ class Language:
     def effects(self, code: str) -> frozenset[str]:
         """What the code does that cannot be undone (default: nothing known)."""
         return frozenset()
+
+    def explain(self, code: str):
+        """The code's structure with what each part does and the findings on it (`cfusion explain`: parts with kind,
+        title, start, end, help, source, children, findings and to_json), or None: this pack cannot explain."""
+        return None
+
+    def parse_error(self, code: str):
+        """Where the code first fails to parse (with line, column, offset and message), or None."""
+        return None
 
     def template_vector(self, code: str) -> Counter:
         """Counts of the code's template tokens (none for blank code)."""

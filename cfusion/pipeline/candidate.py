@@ -21,6 +21,7 @@ class Candidate:
     adapted_from: str | None = None  # the recalled command before the request's literals were carried in
     effects: tuple[str, ...] = ()  # what the command does that cannot be undone (Rules.effects), when shown
     unasked: tuple[str, ...] = ()  # those of its effects the request did not ask for
+    findings: tuple[dict, ...] = ()  # the language's findings behind them, each with the part of the code responsible
 
     @property
     def source(self) -> str:
@@ -47,4 +48,6 @@ class Candidate:
             out["adapted_from"] = self.adapted_from
         if self.effects:
             out.update(effects=list(self.effects), unasked=list(self.unasked))
+        if self.findings:
+            out["findings"] = [dict(f) for f in self.findings]
         return out

@@ -61,8 +61,8 @@ def answers(
         return shown
     out = []
     for c in shown:
-        effects, unasked = rules.effects(c.code)
-        out.append(dataclasses.replace(c, effects=effects, unasked=unasked))
+        effects, unasked, findings = rules.effects(c.code)
+        out.append(dataclasses.replace(c, effects=effects, unasked=unasked, findings=findings))
     return out
 
 

@@ -1,15 +1,41 @@
-"""`cfusion gen` names, on stderr, the candidates that cannot be undone, one line per effect."""
+"""`cfusion gen` shows, on stderr, each candidate's findings with the part responsible highlighted."""
 
-from cfusion.cli.gen import effects_lines
-from cfusion.langs.bash.effects import DELETES, STOPS
+import dataclasses
+
+from cfusion import langs
+from cfusion.cli.gen import findings_lines
 from cfusion.pipeline.candidate import Candidate
 
 
-def test_gen_names_the_candidates_that_cannot_be_undone_on_one_line_per_effect():
-    shown = [Candidate("ls", None, 0, True), Candidate("rm a", None, 0, True), Candidate("rm b; kill 1", None, 0, True)]
-    shown[1].effects = shown[1].unasked = (DELETES,)
-    shown[2].effects, shown[2].unasked = (DELETES, STOPS), (DELETES,)
-    assert effects_lines(shown) == [
-        (f"candidates 2, 3 cannot be undone: {DELETES}, not asked for", True),
-        (f"candidate 3 cannot be undone: {STOPS}", False),
+def shown(request: str, *codes: str) -> list[Candidate]:
+    rules = langs.get("bash").rules(request)
+    out = []
+    for code in codes:
+        effects, unasked, findings = rules.effects(code)
+        out.append(
+            dataclasses.replace(Candidate(code, None, 0, True), effects=effects, unasked=unasked, findings=findings)
+        )
+    return out
+
+
+def test_gen_shows_each_finding_under_its_candidate_with_the_part_highlighted():
+    cands = shown("list the log files", "ls *.log", "find . -name '*.log' -exec rm {} \\;", "find . -name *.log")
+    lines = findings_lines(cands)
+    assert [t.plain for t in lines] == [
+        "2. find . -name '*.log' -exec rm {} \\;",
+        "   deletes or overwrites data (medium): deletes the files it names, not asked for",
+        "3. find . -name *.log",
+        "   worth a second look (low): the shell expands *.log before find sees it: quote it ('*.log')",
     ]
+    code = cands[1].code
+    (span,) = [s for s in lines[0].spans if s.style == "bold red"]
+    assert (span.start - 3, span.end - 3) == (code.index("rm {}"), code.index("rm {}") + len("rm {}"))
+    assert lines[1].style == "red" and lines[3].style == "yellow"
+
+
+def test_a_finding_the_request_asked_for_is_shown_in_yellow():
+    (cand,) = shown("delete the log files", "find . -name '*.log' -delete")
+    head, line = findings_lines([cand])
+    assert [s.style for s in head.spans] == ["bold yellow"] and line.style == "yellow"
+    assert not line.plain.endswith("not asked for")
+    assert cand.to_json()["findings"][0]["asked"] is True

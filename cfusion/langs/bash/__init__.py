@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from cfusion.langs.base import Language, Metrics, Rules
 from cfusion.langs.bash import adapt as carry
+from cfusion.langs.bash import analyzer, metrics, syntax
 from cfusion.langs.bash import effects as fx
 from cfusion.langs.bash import literals as lit
-from cfusion.langs.bash import metrics, syntax
 
 
 class Bash(Language):
@@ -46,6 +46,14 @@ class Bash(Language):
     def effects(self, code: str) -> frozenset[str]:
         return fx.effects(code)
 
+    def explain(self, code: str):
+        from cfusion.langs.bash.explain import explain
+
+        return explain(code)
+
+    def parse_error(self, code: str):
+        return analyzer.parse_error(code)
+
     def rules(self, request: str, literals: bool = True) -> Rules:
         """A recalled command takes the request's literals (adapt); it fits by the share of them it holds, less one
         for each effect the request plainly asks for that it lacks (`delete`, `kill`); a known request of the same
@@ -65,8 +73,19 @@ class Bash(Language):
             same=(lambda known: lit.shape(known) == asked) if asked else None,
             safe=lambda code: not fx.unasked(code, request),
             first=(lambda code: fx.switches_to(code, user)) if user is not None else None,
-            effects=lambda code: (tuple(sorted(fx.effects(code))), tuple(sorted(fx.unasked(code, request)))),
+            effects=lambda code: _effects(code, request),
         )
+
+
+def _effects(code: str, request: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[dict, ...]]:
+    """Rules.effects for Bash: the command's effects, those the request did not ask for, and every finding of the
+    analyzer as JSON (with its effect, None for a caution that is none, and whether the request asked for it)."""
+    effects, unasked = fx.effects(code), fx.unasked(code, request)
+    shown = []
+    for f in analyzer.findings(code):
+        effect = fx.effect(f)
+        shown.append({**f.to_json(), "label": f.label, "asked": effect is None or effect not in unasked})
+    return tuple(sorted(effects)), tuple(sorted(unasked)), tuple(shown)
 
 
 PACK = Bash()

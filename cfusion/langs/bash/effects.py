@@ -1,13 +1,13 @@
-"""What a Bash command does that cannot be taken back, and whether the request asked for it.
+"""What a Bash command does that cannot be undone, and whether the request asked for it.
 
 A recalled command answers its own known request, and the consensus votes on templates: `display all the doc files`
 can win `find . -name '*.doc' -exec rm {} \\;`, whose template agrees with the `find -name` commands around it. cfusion
-never runs a candidate, but a user may. So `effects` names what a command does that cannot be undone (it deletes
-files or data, it stops processes or the machine, it writes an archive over a file, or it edits files in place),
+never runs a candidate, but a user may. So `effects` names what a command does that cannot be undone (the analyzer's
+destructive findings, cfusion.langs.bash.analyzer, plus the in-place edits and archive writes it marks for caution),
 `asked` names which of those a request asks for in words, and the ranking lets a command answer first only when the
-request asked for everything it does (Rules.safe, read by cfusion.pipeline.rank); `gen` flags the others it shows.
+request asked for everything it does (Rules.safe, read by cfusion.pipeline.rank); `gen` shows the others' findings.
 The other way round, a request that plainly asks to delete or kill (`demanded`) counts against a command that does not
-(`missing`). All read words and parsed utilities, never run anything.
+(`missing`). All read words and parsed commands, never run anything.
 
 One more thing a request may ask of a command is who runs it: `run "createdb shop" as user postgres` asks for
 `su - postgres -c "createdb shop"`, not `echo "createdb shop" | ssh user@host` (NL2Bash's nearest requests run commands
@@ -20,35 +20,52 @@ from __future__ import annotations
 import functools
 import re
 
+from cfusion.langs.bash.analyzer import CATEGORIES, Finding, findings
 from cfusion.langs.bash.literals import user_names
-from cfusion.langs.bash.syntax import template_tokens
 
-DELETES, STOPS = "deletes files or data", "stops processes or the machine"
+DELETES, STOPS = CATEGORIES["deletes"], CATEGORIES["stops"]
+PERMISSIONS, WEAKENS = CATEGORIES["permissions"], CATEGORIES["weakens"]
+FETCHED, UNINSTALLS = CATEGORIES["fetched"], CATEGORIES["uninstalls"]
 ARCHIVES = "writes an archive over the file it names"
 EDITS = "edits files in place"
-_DELETERS = frozenset("rm rmdir unlink shred srm wipe wipefs truncate".split())
-_STOPPERS = frozenset("kill pkill killall skill xkill reboot shutdown halt poweroff".split())
-_DELETING = re.compile(
-    r"\bgit\s+(?:clean\b|reset\s+(?:\S+\s+)*--hard\b)|\bdd\b[^|;&]*\bof=|(?<![\w.-])mkfs(?:\.\w+)?\b"
-)  # what the template does not show: git's subcommands, dd's output, mkfs.ext4's name
-_ARCHIVING = re.compile(  # tar creating: `tar czf x.tgz ...`, `tar -cvf x.tar ...`, `tar --create ...`
-    r"(?<![\w.-])tar\s+(?:[a-zA-Z]*c[a-zA-Z]*(?=\s|$)|(?:[^|;&]*\s)?(?:--create\b|-[a-zA-Z]*c[a-zA-Z]*(?=\s|$)))"
-)
-_IN_PLACE = re.compile(r"(?<![\w.-])(?:sed|perl|ruby)\s+(?:[^|;&]*\s)?(?:-[a-zA-Z]*i|--in-place)")  # sed -i, perl -pi
-_RUNNERS = re.compile(r"(?<![\w.-])(?:parallel|timeout)\s([^|;&]*)")  # the command these run is their argument
-_SHELL_C = re.compile(  # sh -c "rm -rf x", su - bob -c 'rm -rf x': the command text a shell runs
-    r"(?<![\w.-])(?:(?:ba|z|da|k)?sh|su)\s+(?:[^|;&'\"]*\s)?-c\s+(?:\"([^\"]*)\"|'([^']*)')"
-)
+# A finding's `asks` -> the effect it is, as shown and as a request asks for it.
+EFFECTS = {
+    "deletes": DELETES,
+    "stops": STOPS,
+    "permissions": PERMISSIONS,
+    "weakens": WEAKENS,
+    "fetched": FETCHED,
+    "uninstalls": UNINSTALLS,
+    "archives": ARCHIVES,
+    "edits": EDITS,
+}
 _ASKED = {
     DELETES: re.compile(
         r"\b(?:delet|remov|eras|wip|purg|clean|clear|destroy|shred|truncat|empt|rm\b|unlink|prun|discard|get rid|"
-        r"format|overwrit|uninstall|drop)\w*",
+        r"format|overwrit|uninstall|drop|reset|force|flush)\w*",
         re.I,
     ),
     STOPS: re.compile(
-        r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power)\w*",
+        r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power|end\b|down\b|"
+        r"disabl|drain|suspend|hibernat|disconnect|off\b)\w*",
         re.I,
     ),
+    PERMISSIONS: re.compile(
+        r"\b(?:permission|perm\b|perms\b|chmod|chown|chgrp|owner|own\b|owned|mode|access|writabl|executabl|readabl|"
+        r"world|everyone|group|acl|setuid|suid|sticky|[0-7]?[0-7]{3}\b)\w*",
+        re.I,
+    ),
+    WEAKENS: re.compile(
+        r"\b(?:firewall|iptables|ufw|nft|selinux|apparmor|enforc|password|passwd|passwordless|sudo|root|secur|ssl|tls|"
+        r"certificat|verif|disabl|allow|accept|flush|setuid|suid|insecur|trust|ssh|key|aslr|random|permission|"
+        r"chmod)\w*",
+        re.I,
+    ),
+    FETCHED: re.compile(
+        r"\b(?:download|install|fetch|curl|wget|url|https?|script|remote|internet|web|online|bootstrap|setup|pipe)\w*",
+        re.I,
+    ),
+    UNINSTALLS: re.compile(r"\b(?:uninstall|remov|purg|delet|eras|get rid|drop|packag)\w*", re.I),
     ARCHIVES: re.compile(
         r"\b(?:creat|compress|archiv|pack|bundl|back\s*up|backup|tar\b|tarball|zip|gzip|bzip|make|build|writ|sav|"
         r"overwrit|into|stor|add|append|updat)\w*",
@@ -70,33 +87,27 @@ _DEMANDED = {  # the plain verbs: `delete`, `remove`, `kill` ask for the effect;
 }
 
 
-@functools.lru_cache(maxsize=65536)
 def effects(code: str) -> frozenset[str]:
-    """What the Bash command does that cannot be undone: DELETES (rm, rmdir, shred, find's -delete, truncate, dd to
-    a file or device, mkfs, git clean, git reset --hard), STOPS (kill, pkill, killall, reboot, shutdown ...), also
-    where `sudo`, `xargs`, `find -exec`, `parallel`, `timeout`, `sh -c "..."` or `su -c "..."` runs them, ARCHIVES (tar
-    creating an archive, which replaces a file of that name: `tar czf backup.tar.gz ...` for `extract
-    backup.tar.gz`) and EDITS (`sed -i`, `perl -pi`: the file's old text is gone)."""
-    utilities = {t.rsplit("/", 1)[-1] for t in template_tokens(code)}  # `/bin/rm` is rm
-    utilities |= {w.rsplit("/", 1)[-1] for m in _RUNNERS.finditer(code) for w in m.group(1).split()}
-    out = set().union(*(effects(m.group(1) or m.group(2)) for m in _SHELL_C.finditer(code)))
-    if utilities & _DELETERS or "-delete" in utilities or _DELETING.search(code):
-        out.add(DELETES)
-    if utilities & _STOPPERS:
-        out.add(STOPS)
-    if _ARCHIVING.search(code):
-        out.add(ARCHIVES)
-    if _IN_PLACE.search(code):
-        out.add(EDITS)
-    return frozenset(out)
+    """What the Bash command does that cannot be undone: the effect of each of the analyzer's findings that a request
+    may ask for (DELETES, STOPS, PERMISSIONS, WEAKENS, FETCHED, UNINSTALLS; ARCHIVES for `tar c`, which writes over a
+    file of that name; EDITS for `sed -i`, `perl -pi`), wherever in the line it runs (sudo, xargs, find -exec, sh -c
+    ...). An unquoted glob is a finding but no effect."""
+    return frozenset(EFFECTS[f.asks] for f in findings(code) if f.asks is not None)
+
+
+def effect(finding: Finding) -> str | None:
+    """The effect a finding is, or None for a caution that is none (an unquoted glob)."""
+    return EFFECTS.get(finding.asks) if finding.asks is not None else None
 
 
 @functools.lru_cache(maxsize=4096)
 def asked(request: str) -> frozenset[str]:
     """The effects a request asks for in words, file names and paths aside: `delete`, `remove`, `clean`, `empty` ...
-    for DELETES; `kill`, `terminate`, `stop`, `reboot` ... for STOPS; `create`, `compress`, `archive`, `backup`,
-    `into` ... for ARCHIVES; `replace`, `change`, `edit`, `insert`, `sort` ... for EDITS. Generous on purpose: a word
-    that might ask is taken to."""
+    for DELETES; `kill`, `terminate`, `stop`, `reboot` ... for STOPS; `permission`, `owner`, `executable` ... for
+    PERMISSIONS; `firewall`, `password`, `disable` ... for WEAKENS; `download`, `install`, `script` ... for FETCHED;
+    `uninstall`, `remove` ... for UNINSTALLS; `create`, `compress`, `archive`, `backup`, `into` ... for ARCHIVES;
+    `replace`, `change`, `edit`, `insert`, `sort` ... for EDITS. Generous on purpose: a word that might ask is taken
+    to."""
     return _said(_ASKED, request)
 
 

@@ -6,7 +6,11 @@ from cfusion.langs.bash.effects import (
     ARCHIVES,
     DELETES,
     EDITS,
+    FETCHED,
+    PERMISSIONS,
     STOPS,
+    UNINSTALLS,
+    WEAKENS,
     asked,
     demanded,
     effects,
@@ -78,11 +82,11 @@ def test_effects_are_read_from_the_parsed_command(code, want):
 @pytest.mark.parametrize(
     "request_, want",
     [
-        ("delete empty directories under /tmp", {DELETES, EDITS}),  # deleting lines is editing too
-        ("remove the file old.log", {DELETES, EDITS}),
+        ("delete empty directories under /tmp", {DELETES, EDITS, UNINSTALLS}),  # deleting lines is editing too
+        ("remove the file old.log", {DELETES, EDITS, UNINSTALLS}),
         ("clean up the logs folder", {DELETES, EDITS}),
         ("kill all processes named firefox", {STOPS}),
-        ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS, EDITS}),
+        ("terminate the process with pid 42 and delete its pid file", {DELETES, STOPS, EDITS, UNINSTALLS}),
         ("display all the doc files in the current folder", set()),
         ("list the processes named firefox", set()),
         ("find files ending with .txt", set()),
@@ -91,6 +95,10 @@ def test_effects_are_read_from_the_parsed_command(code, want):
         ("run cleanup.sh", set()),
         ("replace foo with bar in file.txt", {EDITS}),
         ("print lines of file.txt that contain foo", set()),
+        ("give everyone write permission on shared/", {PERMISSIONS, WEAKENS, ARCHIVES, EDITS}),  # "write"
+        ("turn the firewall off", {WEAKENS, STOPS, EDITS}),  # "turn"
+        ("download the install script and run it", {FETCHED}),
+        ("uninstall nginx", {UNINSTALLS, DELETES}),
     ],
 )
 def test_a_request_asks_for_what_it_names_in_words(request_, want):
