@@ -28,6 +28,8 @@ CATEGORIES = {
     "caution": "worth a second look",
 }
 DESTRUCTIVE = frozenset(CATEGORIES) - {"caution"}
+# What a request may ask for to have a finding (cfusion.langs.bash.effects): its category, or one of these.
+ASKS = frozenset(DESTRUCTIVE | {"edits", "archives", "moves", "writes", "syncs"})
 SEVERITIES = ("low", "medium", "high")
 _TABLE = Path(__file__).with_name("commands.toml")
 _MAX_DEPTH = 4  # sh -c "ssh h 'eval ...'": shell text inside shell text, this deep at most
@@ -244,6 +246,8 @@ class _Table:
         if unknown:
             raise TableError(f"utility {name}: unknown rule key(s) {', '.join(sorted(unknown))}")
         self._check(f"utility {name}", r["category"], r["severity"], r.get("path"), r.get("source"), r.get("target"))
+        if r.get("asks", "deletes") not in ASKS:
+            raise TableError(f"utility {name}: asks must be one of {', '.join(sorted(ASKS))}, got {r['asks']!r}")
         return _Rule(
             category=r["category"],
             severity=r["severity"],
@@ -416,11 +420,7 @@ class _Scan:
             self.visit(child)
 
     def command(self, node) -> None:
-        argv = [
-            self.word(c.children[0] if c.type == "command_name" and c.children else c)
-            for c in node.children
-            if c.type == "command_name" or node.field_name_for_child(node.children.index(c)) == "argument"
-        ]
+        argv = self.argv(node)
         stdin = self.stdin.get((node.start_byte, node.end_byte), "")
         for c in node.children:
             if c.type == "file_redirect":
@@ -462,14 +462,8 @@ class _Scan:
             if flag in w.string_flags and value:
                 self.nested(word, value, word.start + len(flag) + 1)
             elif i + 1 < len(words) and (
-                word.text in w.string_flags
-                or (
-                    re.fullmatch(r"-[A-Za-z]+", word.text)
-                    and any(len(f) == 2 and f[1] in word.text[1:] for f in w.string_flags)
-                    and "-c" in w.string_flags
-                    and word.text.endswith("c")
-                )
-            ):
+                word.text in w.string_flags or ("-c" in w.string_flags and re.fullmatch(r"-[A-Za-z]+c", word.text))
+            ):  # -lc, -ec: a cluster that ends in c takes the text too
                 self.nested(words[i + 1])
         if w.module_flag is not None:  # python -m pip uninstall x
             if len(words) >= 2 and words[0].text == w.module_flag:

@@ -28,6 +28,9 @@ PERMISSIONS, WEAKENS = CATEGORIES["permissions"], CATEGORIES["weakens"]
 FETCHED, UNINSTALLS = CATEGORIES["fetched"], CATEGORIES["uninstalls"]
 ARCHIVES = "writes an archive over the file it names"
 EDITS = "edits files in place"
+MOVES = "moves files away"
+WRITES = "writes over a disk or a system file"
+SYNCS = "deletes at the destination what the source lacks"
 # A finding's `asks` -> the effect it is, as shown and as a request asks for it.
 EFFECTS = {
     "deletes": DELETES,
@@ -38,6 +41,9 @@ EFFECTS = {
     "uninstalls": UNINSTALLS,
     "archives": ARCHIVES,
     "edits": EDITS,
+    "moves": MOVES,
+    "writes": WRITES,
+    "syncs": SYNCS,
 }
 _ASKED = {
     DELETES: re.compile(
@@ -46,7 +52,7 @@ _ASKED = {
         re.I,
     ),
     STOPS: re.compile(
-        r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power|end\b|down\b|"
+        r"\b(?:kill|terminat|stop|quit|abort|interrupt|signal|sig\w+|reboot|restart|shut|halt|power|end\b|down\b|clos|"
         r"disabl|drain|suspend|hibernat|disconnect|off\b)\w*",
         re.I,
     ),
@@ -57,8 +63,8 @@ _ASKED = {
     ),
     WEAKENS: re.compile(
         r"\b(?:firewall|iptables|ufw|nft|selinux|apparmor|enforc|password|passwd|passwordless|sudo|root|secur|ssl|tls|"
-        r"certificat|verif|disabl|allow|accept|flush|setuid|suid|insecur|trust|ssh|key|aslr|random|permission|"
-        r"chmod)\w*",
+        r"certificat|verif|disabl|allow|accept|flush|setuid|suid|setgid|sgid|sticki|stick|insecur|trust|ssh|key|"
+        r"known.?host|check|aslr|random|permission|chmod)\w*",
         re.I,
     ),
     FETCHED: re.compile(
@@ -66,6 +72,13 @@ _ASKED = {
         re.I,
     ),
     UNINSTALLS: re.compile(r"\b(?:uninstall|remov|purg|delet|eras|get rid|drop|packag)\w*", re.I),
+    MOVES: re.compile(r"\b(?:mov|renam|relocat|transfer|put|trash|archiv|rm\b|remov|delet)\w*", re.I),
+    WRITES: re.compile(
+        r"\b(?:writ|over\b|overwrit|copy|cop(?:y|ie)|flash|image|burn|dump|sav|stor|put|redirect|output|into|clon|"
+        r"restor|set|fill|zero|wip|eras)\w*",
+        re.I,
+    ),
+    SYNCS: re.compile(r"\b(?:sync|mirror|archiv|back\s*up|backup|copy|cop(?:y|ie)|clon|replicat|updat|mov)\w*", re.I),
     ARCHIVES: re.compile(
         r"\b(?:creat|compress|archiv|pack|bundl|back\s*up|backup|tar\b|tarball|zip|gzip|bzip|make|build|writ|sav|"
         r"overwrit|into|stor|add|append|updat)\w*",
@@ -107,8 +120,9 @@ def asked(request: str) -> frozenset[str]:
     PERMISSIONS; `firewall`, `password`, `disable` ... for WEAKENS; `download`, `install`, `script` ... for FETCHED;
     `uninstall`, `remove` ... for UNINSTALLS; `create`, `compress`, `archive`, `backup`, `into` ... for ARCHIVES;
     `replace`, `change`, `edit`, `insert`, `sort` ... for EDITS. Generous on purpose: a word that might ask is taken
-    to."""
-    return _said(_ASKED, request)
+    to. A request that asks to delete asks for what also loses data: MOVES, WRITES and SYNCS."""
+    found = _said(_ASKED, request)
+    return found | {MOVES, WRITES, SYNCS} if DELETES in found else found
 
 
 def unasked(code: str, request: str) -> frozenset[str]:

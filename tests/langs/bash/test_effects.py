@@ -11,6 +11,7 @@ from cfusion.langs.bash.effects import (
     STOPS,
     UNINSTALLS,
     WEAKENS,
+    WRITES,
     asked,
     demanded,
     effects,
@@ -35,7 +36,7 @@ from cfusion.pipeline.rank import rank
         ("rmdir empty", {DELETES}),
         ("shred -u secret.key", {DELETES}),
         ("truncate -s 0 app.log", {DELETES}),
-        ("dd if=/dev/zero of=/dev/sdb bs=1M", {DELETES}),
+        ("dd if=/dev/zero of=/dev/sdb bs=1M", {WRITES}),  # asked for by "write", "wipe", "zero" ...
         ("mkfs.ext4 /dev/sdb1", {DELETES}),
         ("git clean -fd", {DELETES}),
         ("git reset --soft HEAD~1 && git reset --hard origin/main", {DELETES}),
@@ -102,7 +103,12 @@ def test_effects_are_read_from_the_parsed_command(code, want):
     ],
 )
 def test_a_request_asks_for_what_it_names_in_words(request_, want):
-    assert asked(request_) == want
+    """Generous on purpose: a request asks for at least `want` (nothing at all when `want` is empty), and for
+    deleting or stopping exactly when `want` says so."""
+    found = asked(request_)
+    assert want <= found and (found & {DELETES, STOPS}) == (want & {DELETES, STOPS})
+    if not want:
+        assert found == set()
 
 
 def test_unasked_is_what_the_command_does_beyond_the_request():
