@@ -249,4 +249,6 @@ def test_gen_never_answers_first_with_what_cannot_be_undone_unasked(minilm_model
     cands = out["candidates"]
     assert cands[0]["code"] == "ls *.doc"  # not the known request's own command, which deletes
     flagged = [c for c in cands if c["code"] == known[0]["code"]]
-    assert flagged and flagged[0]["unasked"] == ["deletes files or data"] and cands[-1] is flagged[0]
+    assert flagged and flagged[0]["unasked"] == ["deletes or overwrites data"] and cands[-1] is flagged[0]
+    (finding,) = flagged[0]["findings"]
+    assert (finding["category"], finding["part"], finding["asked"]) == ("deletes", "rm {}", False)
