@@ -393,12 +393,10 @@ class _Scan:
             _unquote(node, raw), raw, self.pos(node.start_byte), self.pos(node.end_byte), node, _has_glob(node)
         )
 
-    def add(self, rule: _Rule, start: int, end: int, reason: str | None = None) -> None:
+    def add(self, rule: _Rule, start: int, end: int) -> None:
         top = self.root.line
         part = top[start:end] if 0 <= start < end <= len(top) else ""
-        self.out.append(
-            Finding(rule.category, rule.severity, start, end, part, reason or rule.reason, rule.asks, self.host)
-        )
+        self.out.append(Finding(rule.category, rule.severity, start, end, part, rule.reason, rule.asks, self.host))
 
     def add_new(self, category: str, severity: str, start: int, end: int, reason: str, asks: str | None = "") -> None:
         self.add(_Rule(category, severity, reason, category if asks == "" else asks), start, end)
