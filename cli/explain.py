@@ -48,7 +48,7 @@ def explain(
     destructive = [f for f in found if f.destructive]
     if as_json:
         out = {"command": command, "destructive": bool(destructive)}
-        out["findings"] = [f.to_json() | {"label": f.label} for f in found]
+        out["findings"] = [f.to_json() for f in found]
         if not check:
             out["tree"] = tree.to_json()
         print(json.dumps(out, ensure_ascii=False))

@@ -84,7 +84,7 @@ def _effects(code: str, request: str) -> tuple[tuple[str, ...], tuple[str, ...],
     shown = []
     for f in analyzer.findings(code):
         effect = fx.effect(f)
-        shown.append({**f.to_json(), "label": f.label, "asked": effect is None or effect not in unasked})
+        shown.append({**f.to_json(), "asked": effect is None or effect not in unasked})
     return tuple(sorted(effects)), tuple(sorted(unasked)), tuple(shown)
 
 

@@ -61,7 +61,7 @@ class Finding:
 
     def to_json(self) -> dict:
         out = {"category": self.category, "severity": self.severity, "start": self.start, "end": self.end}
-        out.update(part=self.part, reason=self.reason)
+        out.update(part=self.part, reason=self.reason, label=self.label)
         if self.host is not None:
             out["host"] = self.host
         return out
@@ -229,8 +229,9 @@ class _Table:
         fetch = data["fetch"]
         self.fetchers = frozenset(fetch["fetchers"])
         self.runners = frozenset(fetch["runners"])
-        self.output_flags = {"curl": frozenset(["-o", "--output"]), "wget": frozenset(["-O", "--output-document"])}
-        self.remote_name = {"curl": frozenset(fetch["remote_name_flags"]) - {"--output-document"}}
+        self.output_flags = {name: frozenset(flags) for name, flags in fetch.get("output", {}).items()}
+        self.url_name_flags = {name: frozenset(flags) for name, flags in fetch.get("url_name", {}).items()}
+        self.url_name_by_default = frozenset(fetch.get("url_name_by_default", ()))
 
     def _check(self, where: str, category: str, severity: str, *paths: str | None) -> None:
         if category not in CATEGORIES:
@@ -467,24 +468,7 @@ class _Scan:
             if len(words) >= 2 and words[0].text == w.module_flag:
                 return words[1:]
             return []
-        i = 0
-        while i < len(words):
-            text = words[i].text
-            if text == "--":
-                i += 1
-                break
-            if text in w.query_flags:
-                return []
-            if text.startswith("-") and len(text) > 1:
-                if text in w.string_flags:
-                    return []
-                i += 2 if text in w.value_flags and "=" not in text else 1
-                continue
-            if name == "env" and re.match(r"[A-Za-z_]\w*=", text):
-                i += 1
-                continue
-            break
-        rest = words[i:]
+        rest = _after_options(name, w, words)
         if w.kind == "join":
             if rest:
                 self.nested_text(" ".join(x.text for x in rest), rest[0].start, rest[-1].end)
@@ -536,7 +520,7 @@ class _Scan:
             return False
         rest = operands[len(r.sub) :]
         checks = (
-            len([o for o in rest]) >= r.operands,
+            len(rest) >= r.operands,
             not r.any_operand or any(o in r.any_operand for o in operands),
             not r.flags or bool(flags & r.flags),
             not (flags & r.unless),
@@ -790,6 +774,29 @@ def _norm(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
+def _after_options(name: str, w: _Wrapper, words: list[_Word]) -> list[_Word]:
+    """A wrapper's words after its options (and `env`'s NAME=VALUE words); none when an option only looks a command
+    up (`command -v`) or hands shell text over (`su -c`, analysed apart)."""
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if text == "--":
+            i += 1
+            break
+        if text in w.query_flags:
+            return []
+        if text.startswith("-") and len(text) > 1:
+            if text in w.string_flags:
+                return []
+            i += 2 if text in w.value_flags and "=" not in text else 1
+            continue
+        if name == "env" and re.match(r"[A-Za-z_]\w*=", text):
+            i += 1
+            continue
+        break
+    return words[i:]
+
+
 def _innermost(argv: list[_Word], table: _Table) -> list[_Word]:
     """The command a chain of prefix wrappers runs (`sudo env X=1 bash` -> `bash`), without analysing anything."""
     while argv:
@@ -797,10 +804,7 @@ def _innermost(argv: list[_Word], table: _Table) -> list[_Word]:
         w = table.wrappers.get(name)
         if w is None or w.kind != "prefix" or w.string_flags or w.skip > 1 or w.module_flag:
             return argv
-        i = 1
-        while i < len(argv) and (argv[i].text.startswith("-") or (name == "env" and "=" in argv[i].text)):
-            i += 2 if argv[i].text in w.value_flags else 1
-        argv = argv[i + w.skip :]
+        argv = _after_options(name, w, argv[1:])[w.skip :]
     return argv
 
 
@@ -834,11 +838,12 @@ def _downloads(name: str, words: list[str], table: _Table) -> set[str]:
     out, urls = set(), [w for w in words if re.match(r"(https?|ftp)://", w)]
     outputs = table.output_flags.get(name, frozenset())
     for i, w in enumerate(words):
+        flag, _, value = w.partition("=")
         if w in outputs and i + 1 < len(words):
             out.add(_basename(words[i + 1]))
-        elif w.startswith("--output=") or w.startswith("--output-document="):
-            out.add(_basename(w.split("=", 1)[1]))
-    remote = name == "wget" and not out or bool(set(words) & table.remote_name.get(name, frozenset()))
-    if remote:
+        elif value and flag in outputs:  # --output=FILE
+            out.add(_basename(value))
+    by_default = name in table.url_name_by_default and not out
+    if by_default or set(words) & table.url_name_flags.get(name, frozenset()):
         out.update(_basename(u.split("?", 1)[0].rstrip("/")) for u in urls)
     return {o for o in out if o and o != "-"}

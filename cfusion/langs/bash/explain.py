@@ -91,7 +91,7 @@ class Part:
         if self.source:
             out["source"] = self.source
         if self.findings:
-            out["findings"] = [f.to_json() | {"label": f.label} for f in self.findings]
+            out["findings"] = [f.to_json() for f in self.findings]
         if self.children:
             out["children"] = [c.to_json() for c in self.children]
         return out
@@ -129,7 +129,7 @@ class _Builder:
                 self.into(parent, child, offset, data)
 
     def pos(self, data: bytes, byte: int, offset: int) -> int:
-        return offset + len(data[:byte].decode("utf-8", "replace"))
+        return offset + (byte if data.isascii() else len(data[:byte].decode("utf-8", "replace")))
 
     def span(self, node, offset: int, data: bytes) -> tuple[int, int]:
         base = node.start_byte

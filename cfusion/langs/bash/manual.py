@@ -320,6 +320,25 @@ def _lines(text: str) -> list[str]:
         pending = ""
     if pending:
         out.append(pending)
+    return _without_blocks(out)
+
+
+def _without_blocks(lines: list[str]) -> list[str]:
+    """The lines outside macro definitions, ignored blocks, tables, equations and pictures (_SKIP_UNTIL), which say
+    nothing about the options; pod2man's `.el` branch counts as its own request."""
+    out, skip_until = [], None
+    for line in lines:
+        control = _CONTROL.match(line)
+        if skip_until is not None:
+            if control and control.group(1) == skip_until:
+                skip_until = None
+            continue
+        branch = _ELSE.match(line)
+        request = _CONTROL.match(branch.group(1)) if branch else control
+        if request and request.group(1) in _SKIP_UNTIL:
+            skip_until = _SKIP_UNTIL[request.group(1)]
+            continue
+        out.append(line)
     return out
 
 
@@ -373,13 +392,7 @@ def _parse_man(lines: list[str]) -> tuple[str, dict[str, str]]:
     section, heading_next, name_raw = "", False, []
     mode = None  # "tag": the next text line is a `.TP` tag; "para": the first line of a paragraph (DocBook tags)
     candidate = ""  # a paragraph's first line, a tag if `.RS` follows (DocBook: `.PP`, `\-n, \-\-dry\-run`, `.RS 4`)
-    skip_until = None
     for line in lines:
-        if skip_until is not None:
-            end = _CONTROL.match(line)
-            if end and end.group(1) == skip_until:
-                skip_until = None
-            continue
         # pod2man writes `.ie n .IP "..."` for terminals and `.el .IP "..."` for print: the second is the cleaner.
         branch = _ELSE.match(line)
         if branch:
@@ -390,9 +403,6 @@ def _parse_man(lines: list[str]) -> tuple[str, dict[str, str]]:
             parts = line[1:].strip().split(None, 1)
             macro = parts[0] if parts else ""
             rest = parts[1] if len(parts) > 1 else ""
-            if macro in _SKIP_UNTIL:
-                skip_until = _SKIP_UNTIL[macro]
-                continue
             if macro in _SPACED_FONTS or macro in _JOINED_FONTS:
                 args = _args(rest)
                 if not args:
@@ -576,13 +586,7 @@ def _parse_mdoc(lines: list[str], name: str) -> tuple[str, dict[str, str]]:
     entries = _Entries()
     section, summary, shown_name = "", "", name
     tag_lines: list[str] | None = None  # `.It Fl L Xo` ... `.Xc`: a tag spread over several lines
-    skip_until = None
     for line in lines:
-        if skip_until is not None:
-            end = _CONTROL.match(line)
-            if end and end.group(1) == skip_until:
-                skip_until = None
-            continue
         if line[:1] not in (".", "'"):
             if not line.strip():
                 continue  # mdoc pages break paragraphs with .Pp only
@@ -594,9 +598,7 @@ def _parse_mdoc(lines: list[str], name: str) -> tuple[str, dict[str, str]]:
         tokens = _args(line[1:].strip())
         macro = tokens[0] if tokens else ""
         args = tokens[1:]
-        if macro in _SKIP_UNTIL:
-            skip_until = _SKIP_UNTIL[macro]
-        elif tag_lines is not None:
+        if tag_lines is not None:
             tag_lines.append(_mdoc_text([t for t in tokens if t != "Xc"], shown_name))
             if "Xc" in tokens:
                 entries.tag(" ".join(tag_lines))

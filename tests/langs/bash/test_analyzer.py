@@ -273,7 +273,7 @@ def test_a_line_that_parses_has_no_error():
 
 
 def test_the_table_refuses_unknown_keys_categories_and_paths():
-    base = {"paths": {"system": "^/$"}, "fetch": {"fetchers": [], "runners": [], "remote_name_flags": []}}
+    base = {"paths": {"system": "^/$"}, "fetch": {"fetchers": [], "runners": []}}
     bad_key = {"utility": {"rm": {"rules": [{"category": "deletes", "severity": "high", "reason": "x", "flagz": []}]}}}
     with pytest.raises(TableError, match="unknown rule key"):
         _Table(base | bad_key)
