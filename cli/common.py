@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from pathlib import Path
 
 from cfusion import langs
@@ -50,22 +53,73 @@ def generator(
     model: Path | None, lang: str, device: str, k: int, steps: int | None, kernels: str = "auto", recall: int = 0
 ):
     """The model at `model`, or the one installed for `lang`, with its memory when it has one, ready on `device` with
-    gradients off; the step count (default: DEFAULT_STEPS) checked against it with k and recall. Returns (generator,
-    model folder, steps)."""
-    import torch
-
-    from cfusion.core.bundle import load_model
-    from cfusion.kernels import MODES, check_mode
-    from cfusion.pipeline.generator import Generator, load_recall
-    from cfusion.pipeline.rank import RankWeights
+    gradients off, on the CPU as its folder's cpu.json says (steps, int8); the step count (default: DEFAULT_STEPS, or
+    the folder's CPU steps) checked against it with k and recall. Returns (generator, model folder, steps)."""
+    from cfusion.kernels import MODES
 
     if kernels not in MODES:
         raise UsageError(f"--kernels must be one of {', '.join(MODES)}, got {kernels!r}")
-    check_mode(kernels)
-    torch.set_grad_enabled(False)
-    net, tok, folder = load_model(model if model is not None else installed_model(lang), device)
-    memory, reranker, sketch = load_recall(folder, net.minilm) if recall else (None, None, None)
-    g = Generator(net, tok, kernels, True, memory, reranker, sketch, RankWeights.load(folder))
-    steps = steps if steps is not None else DEFAULT_STEPS
+    if model is None:  # an installed model does not change while a process runs: loaded once (a server's many requests)
+        g, folder, cpu = _installed(installed_model(lang), device, kernels, bool(recall))
+    else:
+        g, folder, cpu = _load(model, device, kernels, bool(recall))
+    if steps is None:
+        steps = cpu.steps if g.device.type == "cpu" and cpu.steps else DEFAULT_STEPS
     g.check(lang, k, steps, recall)
     return g, folder, steps
+
+
+def _load(folder: Path, device: str, kernels: str, with_recall: bool):
+    import torch
+
+    from cfusion.core.bundle import CpuSettings, load_model
+    from cfusion.core.int8 import supported
+    from cfusion.kernels import check_mode
+    from cfusion.pipeline.generator import Generator, load_recall
+    from cfusion.pipeline.rank import RankWeights
+
+    check_mode(kernels)
+    torch.set_grad_enabled(False)
+    net, tok, folder = load_model(folder, device)
+    memory, reranker, sketch = load_recall(folder, net.minilm) if with_recall else (None, None, None)
+    cpu = CpuSettings.load(folder)
+    int8 = device == "cpu" and cpu.int8 and supported()
+    return Generator(net, tok, kernels, True, memory, reranker, sketch, RankWeights.load(folder), int8), folder, cpu
+
+
+_installed = functools.cache(_load)
+
+
+def invoke(group, argv: list[str]) -> int:
+    """Runs the command line ARGV of the click group behind the Typer app; every error becomes one line on stderr and
+    an exit code (1 failure, 2 usage). The server runs its requests through it too, with stdout and stderr captured."""
+    try:
+        code = group.main(
+            args=argv, prog_name="cfusion", standalone_mode=False
+        )  # a command's typer.Exit(n) comes back as n
+    except CfusionError as e:
+        return _fail(str(e), e.hint, e.exit_code, e)
+    except KeyboardInterrupt:
+        return _fail("interrupted", None, 130, None)
+    except Exception as e:
+        # Typer vendors its own copy of click, so its exceptions are recognised by shape, not by class.
+        name = type(e).__name__
+        if name == "Exit":
+            return e.exit_code
+        if name == "Abort":
+            return _fail("aborted", None, 130, None)
+        if hasattr(e, "format_message"):
+            return _fail(e.format_message(), "see --help", getattr(e, "exit_code", 2), e)
+        # Anything unforeseen still ends in one line; CFUSION_DEBUG=1 shows the traceback.
+        return _fail(f"unexpected {name}: {str(e).splitlines()[0] if str(e) else ''}", None, 1, e)
+    return code if isinstance(code, int) else 0
+
+
+def _fail(message: str, hint: str | None, code: int, exc: BaseException | None) -> int:
+    if os.environ.get("CFUSION_DEBUG") and exc is not None:
+        import traceback
+
+        traceback.print_exception(exc)
+    line = f"Error: {message}" + (f" (hint: {hint})" if hint else "")
+    print(line.replace("\n", " "), file=sys.stderr)
+    return code

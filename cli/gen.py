@@ -28,10 +28,27 @@ def gen(
     recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
     literals: bool = typer.Option(True, "--literals/--no-literals", help=LITERALS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of one candidate per line."),
+    shell: bool = typer.Option(
+        False,
+        "--shell",
+        help="For a shell key binding: candidates only, a destructive one marked by a trailing '# cfusion: ...' "
+        "comment; exit 4 and no candidate when no answer is confident; starts a server when none runs.",
+    ),
+    no_server: bool = typer.Option(False, "--no-server", help="Answer in this process even when a server runs."),
+    trace: bool = typer.Option(
+        False,
+        "--trace",
+        help="Also show what the decoder reads at each denoising step of each sample: a table on stderr, "
+        '"trace" with --json.',
+    ),
 ):
     """Generate code for a request. The code is printed, never executed.
 
     Example: cfusion gen "delete empty directories under /tmp" --lang bash -k 3
+
+    Example: cfusion gen "list txt files" -k 3 --trace  (how each sample forms, step by step, on stderr)
+
+    A running `cfusion serve` answers in a fraction of the time; without one, gen loads the model itself.
     """
     if request == "-":
         request = sys.stdin.read()
@@ -49,8 +66,21 @@ def gen(
             "the rest is ignored"
         )
     t1 = time.perf_counter()
-    cands = g.generate([request], lang, k=k, steps=steps, seed=seed, clamp=clamp, recall=recall, literals=literals)[0]
+    reads = [] if trace else None
+    cands = g.generate(
+        [request], lang, k=k, steps=steps, seed=seed, clamp=clamp, recall=recall, literals=literals, trace=reads
+    )[0]
     t2 = time.perf_counter()
+    from cfusion.pipeline.rank import confident
+
+    sure = confident(cands, k, g.weights)
+    if shell:
+        if not cands or not sure:
+            print(NO_ANSWER, file=sys.stderr)
+            raise typer.Exit(NO_CONFIDENT_ANSWER)
+        for c in cands:
+            print(c.code + marks(c))
+        return
     if as_json:
         print(
             json.dumps(
@@ -67,11 +97,15 @@ def gen(
                     "recall": recall if g.memory is not None else 0,
                     "literals": literals,
                     "ms": round(1000 * (t2 - t1), 1),
+                    "confident": sure,
                     "candidates": [c.to_json() for c in cands],
+                    **({"trace": [r.to_json() for r in reads[0]]} if trace else {}),
                 }
             )
         )
     else:
+        if trace:
+            err.print(trace_table(reads[0], cands, err.width), soft_wrap=False)  # the caption wraps to the table
         for c in cands:
             print(c.code)
         recalled = sum(c.similarity is not None for c in cands)
@@ -83,12 +117,31 @@ def gen(
         for line in findings_lines(cands):  # on stderr: stdout stays one command per line
             err.print(line, highlight=False)
         top = cands[0] if cands else None
+        if cands and not sure:
+            err.print(NO_ANSWER, style="bold yellow", markup=False, highlight=False)
         if top is not None and top.similarity is not None:
             line = f'first answer known for: "{top.known}" (similarity {top.similarity:.2f})'
             line += f"; adapted from: {top.adapted_from}" if top.adapted_from else ""
             err.print(line, style="dim", markup=False, highlight=False)
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
+
+
+NO_CONFIDENT_ANSWER = 4  # gen --shell's exit code when no answer is confident: the key binding leaves the line
+NO_ANSWER = (
+    "cfusion: no confident answer: nothing known is like this request and the model's samples disagree; "
+    "try saying what the command should do"
+)
+
+
+def marks(c) -> str:
+    """The trailing comment that marks a destructive candidate in a shell's line (gen --shell); empty otherwise."""
+    labels: dict[str, bool] = {}  # label -> asked for
+    for f in c.findings:
+        if f.get("destructive"):
+            labels[f["label"]] = labels.get(f["label"], True) and f["asked"]
+    text = "; ".join(label + ("" if asked else ", not asked for") for label, asked in labels.items())
+    return f"  # cfusion: {text}" if text else ""
 
 
 def findings_lines(cands) -> list:
@@ -112,3 +165,48 @@ def findings_lines(cands) -> list:
             line = f"   {f['label']} ({f['severity']}){where}: {f['reason']}"
             out.append(Text(line + ("" if f["asked"] else ", not asked for"), style="yellow" if f["asked"] else "red"))
     return out
+
+
+def trace_table(reads, cands, width: int = 120):
+    """The trace of `gen --trace` (sample.reads) as a table `width` columns wide at most: a row per denoising
+    estimate, a column per sample, each cell the code the decoder reads from it with the tokens that changed since
+    the row above in bold, cut with an ellipsis past about three lines; the last row is the final read. A sample
+    whose final code is shown among the candidates is marked with its rank."""
+    from rich import box
+    from rich.table import Table
+
+    rank = {}
+    for i, c in enumerate(cands, 1):
+        rank.setdefault(c.code, i)
+    table = Table(
+        box=box.MINIMAL,
+        caption="Each row: the code the decoder reads from that step's denoising estimate, per sample; bold: tokens "
+        "changed since the row above. Under the line: the final read, the sample itself; '= #i': it is candidate i.",
+        caption_justify="left",
+    )
+    table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("t", justify="right", no_wrap=True)
+    for j, code in enumerate(reads[-1].texts, 1):
+        table.add_column(f"sample {j}" + (f" = #{rank[code]}" if code in rank else ""), overflow="fold", ratio=1)
+    k = len(reads[-1].texts)
+    limit = 3 * max(8, (width - 16 - 3 * k) // k)  # the step and t columns take 16, each sample's borders 3
+    for i, r in enumerate(reads):
+        cells = (_trace_cell(code, tokens, limit) for code, tokens in zip(r.texts, r.tokens))
+        table.add_row(str(r.step), str(r.t), *cells, end_section=i == len(reads) - 2)
+    return table
+
+
+def _trace_cell(code: str, tokens: list[tuple[str, bool]], limit: int):
+    from rich.text import Text
+
+    if not code:
+        return Text("(empty)", style="dim italic")
+    cell = Text()
+    for piece, changed in tokens:
+        cell.append(piece, style="bold" if changed else "dim")
+    cell = cell[len(cell.plain) - len(cell.plain.lstrip()) :]  # the code is stripped; its tokens are not
+    cell.rstrip()
+    if cell.plain != code:  # a character split over two byte-level tokens decodes only as a whole: unstyled
+        cell = Text(code)
+    cell.truncate(limit, overflow="ellipsis")
+    return cell

@@ -15,7 +15,7 @@ from cfusion.errors import UsageError
 def train(
     stage: str = typer.Option(..., "--stage", help="pretrain (code snippets, one per line) or finetune (JSONL pairs)."),
     data: list[Path] = typer.Option(..., "--data", help="Training file(s); repeat for several."),
-    out: Path = typer.Option(..., "--out", help="Run folder: checkpoints/, model/, metrics.jsonl."),
+    out: Path = typer.Option(..., "--out", help="Run folder: checkpoints/, model/, metrics.jsonl, loss.png."),
     lang: str = typer.Option(DEFAULT_LANG, "--lang", "-l", help=f"{', '.join(LANGS)}."),
     preset: str = typer.Option("small", "--preset", help="tiny, small or base."),
     config: Path | None = typer.Option(None, "--config", help="JSON file of model fields over the preset."),
@@ -40,10 +40,12 @@ def train(
 
     Example: cfusion train --stage finetune --lang bash --data train.jsonl --out runs/bash --preset small
     Under torchrun the same command trains on every GPU (DistributedDataParallel).
+    loss.png, redrawn at each checkpoint, plots metrics.jsonl when matplotlib is installed (`cfusion plot` compares).
     """
     from cfusion.core.checkpoint import read_latest
     from cfusion.train.diffusion import TrainArgs
     from cfusion.train.diffusion import train as run_training
+    from cfusion.train.plot import loss_plot_hook
 
     overrides = {}
     for item in set_:
@@ -97,6 +99,10 @@ def train(
         def progress(done: int, rec: dict):
             bar.update(task, completed=done, loss=f"{rec['loss']:.4f}", rate=f"{rec['steps_per_s']:.2f}")
 
-        folder = run_training(args, progress=progress, log=lambda m: bar.console.print(m) if main_rank else None)
+        # A picture of the losses is a convenience: loss_plot_hook notes its failure once and never stops training.
+        redraw = loss_plot_hook(lambda m: bar.console.print(m, style="dim", markup=False))
+        folder = run_training(
+            args, progress=progress, log=lambda m: bar.console.print(m) if main_rank else None, on_save=redraw
+        )
     if main_rank:
         print(folder)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,11 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != ROOT]
 # It must be set before triton is first imported.
 os.environ.setdefault("TRITON_INTERPRET", "1")
 INTERPRET = os.environ["TRITON_INTERPRET"] == "1"
+
+# Any `cfusion serve` a test starts (gen --shell starts one by itself) lives in a runtime folder of this session's
+# own, never the user's, and is stopped when the session ends (stop_servers below).
+RUNTIME = Path(tempfile.mkdtemp(prefix="cfusion-tests-run-"))
+os.environ["CFUSION_RUNTIME_DIR"] = str(RUNTIME)
 
 SHARED_DATA = Path(os.environ.get("CFUSION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -37,6 +43,14 @@ def cfusion(*args: str, input: str | None = None, check: bool = False, timeout: 
     if check and proc.returncode != 0:
         raise AssertionError(f"cfusion {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_servers():
+    yield
+    if (RUNTIME / "server.sock").exists() and CFUSION is not None:
+        subprocess.run([CFUSION, "serve", "--stop"], capture_output=True, timeout=60)
+    shutil.rmtree(RUNTIME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

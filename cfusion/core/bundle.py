@@ -6,6 +6,7 @@ an ordinary state dict."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -116,3 +117,33 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusi
         raise CheckpointError(f"checkpoint {folder} does not match its config ({detail})")
     model.load_state_dict(state, strict=False)
     return model.to(device).eval(), tok, folder
+
+
+CPU_FILE = "cpu.json"
+
+
+@dataclass(frozen=True)
+class CpuSettings:
+    """How a model folder runs on the CPU, where a denoising step costs ~30 ms rather than ~0.5: its step count and
+    whether its linear layers multiply in int8 (cfusion.core.int8), chosen for that model on a dev set (`tuned_on`).
+    A folder without `cpu.json` runs as on a GPU: the default steps, float32."""
+
+    steps: int | None = None
+    int8: bool = False
+    tuned_on: str = ""
+
+    def __post_init__(self):
+        if self.steps is not None and not (isinstance(self.steps, int) and self.steps >= 1):
+            raise ValueError(f"steps must be a positive integer or null, got {self.steps!r}")
+        if not isinstance(self.int8, bool):
+            raise ValueError(f"int8 must be true or false, got {self.int8!r}")
+
+    @classmethod
+    def load(cls, folder: Path) -> CpuSettings:
+        path = Path(folder) / CPU_FILE
+        if not path.exists():
+            return cls()
+        try:
+            return cls(**read_json(path))
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"bad CPU settings in {path}: {e}") from None

@@ -211,6 +211,8 @@ class CodeFusion(nn.Module):
         """The token that D and H read at each position of x0_hat (the fused argmax head, without the
         log-probabilities). (B, n, d_latent) -> (B, n)"""
         d_s = self.decoder(x0_hat, ctx["kv_d"], ctx["mem_len"])
+        if type(self.head) is not nn.Linear:  # an int8 head (cfusion.core.int8, CPU only) multiplies by itself
+            return self.head(d_s).argmax(-1)
         return kernels.argmax_rows(d_s, self.head.weight, self.head.bias)
 
     def read_back(self, x0_hat: torch.Tensor, ctx: dict) -> torch.Tensor:
@@ -226,6 +228,10 @@ class CodeFusion(nn.Module):
         return self.head(d_s)
 
     def argmax(self, d_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if type(self.head) is not nn.Linear:  # an int8 head (cfusion.core.int8, CPU only) multiplies by itself
+            logits = self.head(d_s)
+            top, ids = logits.max(dim=-1)
+            return ids, top - torch.logsumexp(logits, dim=-1)
         return kernels.argmax_head(d_s, self.head.weight, self.head.bias)
 
     # ---- training loss --------------------------------------------------------------------------------------
@@ -269,12 +275,16 @@ class CodeFusion(nn.Module):
             "table": self.code_table(),  # (V, d_latent)
         }
 
-    def denoise_step(self, x, ctx: dict, t, i, coefs, clamp: bool, z=None):
+    def denoise_step(self, x, ctx: dict, t, i, coefs, clamp: bool, z=None, read: list | None = None):
         """One step of the sampler, in place on x: x0_hat = N(x_t, t); x <- the DDIM update toward x0_hat, or when
         clamping toward the code embeddings of the tokens D and H read from it (read_back). t, i: (B,) timestep and
-        step index. Returns x0_hat."""
+        step index. read: when a list, those tokens (B, n) are appended to it; read once for both when clamping, and
+        for it alone when not. Returns x0_hat."""
         x0_hat = self.denoiser(x, ctx["kv_n"], ctx["mem_len"], t)
-        x0_next = self.read_back(x0_hat, ctx) if clamp else x0_hat
+        ids = self.read_tokens(x0_hat, ctx) if clamp or read is not None else None
+        if read is not None:
+            read.append(ids)
+        x0_next = ctx["table"][ids] if clamp else x0_hat  # read_back, from the tokens already read
         x.copy_(kernels.noise_update(x, x0_next, z, coefs, i))
         return x0_hat
 
@@ -296,12 +306,15 @@ class CodeFusion(nn.Module):
         generator: torch.Generator,
         k: int = 1,
         clamp: bool = True,
+        trace: list | None = None,
     ):
         """k samples per request from one batched pass: x_T ~ N(0, I), `steps` denoising steps, then D and H once.
 
         clamp: before each update, snap x0_hat to the code embeddings of the tokens D and H read from it (Diffusion-LM's
         clamping trick, with the decoder as the reader), so later steps start from real tokens rather than a blur of
         them; D and H still read the last x0_hat.
+        trace: when a list, (t, ids (B*k, n)) is appended to it for each estimate x0_hat, the last one's included: the
+        tokens D and H read from it, which shows how the answer forms; sampling gives the same ids either way.
         Returns ids (B*k, n) and per-token log-probabilities of the chosen tokens (B*k, n), rows grouped by request.
         This is the eager loop; cfusion.pipeline.sample replays the same step from a CUDA graph.
         """
@@ -310,9 +323,13 @@ class CodeFusion(nn.Module):
         ts, coefs = schedule.step_table(steps, eta)
         coefs = coefs.to(dev)
         x = torch.randn(Bk, n, self.cfg.d_latent, device=dev, generator=generator, dtype=dtype)
+        read = [] if trace is not None else None
         for i, t in enumerate(ts[:-1]):
             z = torch.randn(x.shape, device=dev, generator=generator, dtype=dtype) if eta > 0 else None
             self.denoise_step(
-                x, ctx, torch.full((Bk,), t, device=dev), torch.full((Bk,), i, device=dev), coefs, clamp, z
+                x, ctx, torch.full((Bk,), t, device=dev), torch.full((Bk,), i, device=dev), coefs, clamp, z, read
             )
-        return self.finish(x, ctx, ts[-1])
+        ids, scores = self.finish(x, ctx, ts[-1])
+        if trace is not None:
+            trace.extend(zip(ts, [*read, ids]))
+        return ids, scores

@@ -10,6 +10,7 @@ from cfusion import langs
 from cfusion.core.diffusion import Schedule
 from cfusion.core.features import Featurizer, pad
 from cfusion.core.graphs import Replay
+from cfusion.core.int8 import quantize_linears
 from cfusion.core.model import CodeFusion, fast_attention
 from cfusion.core.tokenizer import CodeTokenizer
 from cfusion.errors import CheckpointError, UsageError
@@ -74,7 +75,8 @@ class Generator:
     once. memory: known pairs to recall beside the sampled candidates (cfusion.recall.memory). reranker: reads the
     request beside each recalled known request and weighs their commands in the consensus (cfusion.recall.reranker);
     sketch: predicts the answer's template from the request (cfusion.recall.sketch); both used when recalling.
-    weights: the ranking's (the model folder's rank.json; the defaults when None).
+    weights: the ranking's (the model folder's rank.json; the defaults when None). int8: on the CPU, multiply in
+    int8 (cfusion.core.int8: about 2x faster end to end; what it changes is measured in benchmarks/cpu_latency.py).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class Generator:
         reranker: Reranker | None = None,
         sketch: Sketch | None = None,
         weights: RankWeights | None = None,
+        int8: bool = False,
     ):
         from cfusion.kernels import check_mode
 
@@ -119,6 +122,11 @@ class Generator:
         self.reranker = None
         if reranker is not None and memory is not None:  # the model's dtype (bf16 on CUDA: 1.5x the requests/s)
             self.reranker = reranker.to(self.device, self.model.embed.weight.dtype)
+        self.int8 = int8 and self.device.type == "cpu"
+        if self.int8:
+            quantize_linears(self.model)
+            if self.reranker is not None:
+                quantize_linears(self.reranker.enc)
         if sketch is not None and sketch.cfg.width != width:
             raise CheckpointError(
                 f"the sketch reads {sketch.cfg.width}-wide sentence vectors, but this model's encoder gives "
@@ -156,11 +164,12 @@ class Generator:
         clamp: bool = True,
         recall: int = DEFAULT_RECALL,
         literals: bool = True,
+        trace: list | None = None,
     ) -> list[list[Candidate]]:
         """The k answers per request: its candidates (pools: k samples and, when the model has a memory, the
         `recall` nearest known pairs), ranked with the request's literals carried into the recalled commands
-        (answers) unless `literals` is off."""
-        found = self.pools(requests, lang, k, steps, seed, eta, clamp, recall)
+        (answers) unless `literals` is off. trace: as pools fills it."""
+        found = self.pools(requests, lang, k, steps, seed, eta, clamp, recall, trace)
         return [answers(c, r, lang, k, sk, literals, self.weights) for r, (c, sk) in zip(requests, found)]
 
     @torch.no_grad()
@@ -174,9 +183,13 @@ class Generator:
         eta: float = 0.0,
         clamp: bool = True,
         recall: int = DEFAULT_RECALL,
+        trace: list | None = None,
     ) -> list[tuple[list[Candidate], dict[str, float] | None]]:
         """Each request's candidates before ranking (recall and sample: the k samples, deduplicated, and the recalled
-        pairs with their evidence) and its sketch (None without one)."""
+        pairs with their evidence) and its sketch (None without one). trace: when a list, each request's trace is
+        appended to it, what the decoder read from each denoising estimate of its k samples (sample.reads). Tracing
+        reads, it does not draw: the samples are those of the eager loop (model.sample), which runs on CUDA in place
+        of the graphs' replay."""
         from cfusion import kernels
 
         self.check(lang, k, steps, recall)
@@ -197,7 +210,10 @@ class Generator:
         key = (self.kernels,)  # the captured sampling graphs hold the kernels they were captured with
         with kernels.use(self.kernels):
             graphs, n = self._graphs if self.graphs else None, self.cfg.max_code_len[lang]
-            ids, scores = S.sample(self.model, self.schedule, batch, n, k, steps, seed, eta, clamp, graphs, key)
+            estimates = [] if trace is not None else None
+            ids, scores = S.sample(
+                self.model, self.schedule, batch, n, k, steps, seed, eta, clamp, graphs, key, estimates
+            )
         if recall and self.sketch is not None and pack.consensus:  # on the CPU while a GPU reranks and samples
             sketches = self.sketch.predict(requests, vectors)
         ids, scores = ids.cpu(), scores.float().cpu()
@@ -207,6 +223,8 @@ class Generator:
             found = S.candidates(self.tok, ids, scores, range(r * k, (r + 1) * k), pack.usable)
             R.join(found, request, recalled[r], self.memory, reranked, pack.usable)
             out.append((list(found.values()), sketches[r]))
+            if trace is not None:
+                trace.append(S.reads(self.tok, estimates, range(r * k, (r + 1) * k)))
         return out
 
     def _encode(self, texts: list[str]) -> torch.Tensor:

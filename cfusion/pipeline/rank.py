@@ -46,6 +46,9 @@ class RankWeights:
     sketch: float = 20.0  # the sketch's share of the consensus, times its template cosine
     shared: float = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
     fits: float = 6.0  # times the language's fits bonus (Rules.fits)
+    # An answer is confident when a known request is at least this similar, or this share of the samples agree.
+    confident_similarity: float = 0.45
+    confident_votes: float = 0.6
     tuned_on: str = "untuned defaults"  # the data split these weights were chosen on
 
     def __post_init__(self):
@@ -149,3 +152,12 @@ def _consensus(
         id(c): {"consensus": score[id(c)], **({"fits": fitted[id(c)]} if id(c) in fitted else {})} for c in order
     }
     return max(pool, key=lambda c: score[id(c)]), evidence
+
+
+def confident(cands: list[Candidate], k: int, weights: RankWeights) -> bool:
+    """Whether one request's answers deserve trust: something recalled is similar to the request, or the model's k
+    samples mostly agree (RankWeights.confident_*). Neither holds for a request unlike any known one that the model
+    answers differently each draw, such as a random string."""
+    best = max((c.similarity for c in cands if c.similarity is not None), default=0.0)
+    votes = max((c.votes for c in cands), default=0)
+    return best >= weights.confident_similarity or votes >= weights.confident_votes * k

@@ -289,8 +289,11 @@ def restore(folder: Path, model: CodeFusion, ema: dict, opt, args: TrainArgs) ->
 
 
 # ---- the loop ------------------------------------------------------------------------------------------------
-def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) -> Path:
-    """Runs (or resumes) a training run in `args.out`; returns the exported model folder `args.out/model`."""
+def train(
+    args: TrainArgs, progress=None, log: Callable[[str], None] = print, on_save: Callable[[Path], None] | None = None
+) -> Path:
+    """Runs (or resumes) a training run in `args.out`; returns the exported model folder `args.out/model`.
+    `on_save(run)` is called on the main rank after each checkpoint and once at the end (the CLI redraws loss.png)."""
     dist, device = setup_dist(args.device)
     run = Path(args.out)
     examples = load_examples(args)
@@ -380,6 +383,8 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
                 progress(done, rec)
         if dist.main and (done % args.ckpt_every == 0 or done == args.steps):
             save_checkpoint(run, done, model, tok, ema, opt, args)
+            if on_save and done < args.steps:  # the last one is drawn once the model is exported
+                on_save(run)
     if dist.world > 1:
         import torch.distributed as tdist
 
@@ -389,6 +394,8 @@ def train(args: TrainArgs, progress=None, log: Callable[[str], None] = print) ->
         with atomic_dir(run / "model") as tmp:
             state = load_tensors(final, "model")
             save_model(tmp, cfg, tok, state)
+        if on_save:
+            on_save(run)
     return run / "model"
 
 

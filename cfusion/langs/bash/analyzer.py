@@ -61,7 +61,7 @@ class Finding:
 
     def to_json(self) -> dict:
         out = {"category": self.category, "severity": self.severity, "start": self.start, "end": self.end}
-        out.update(part=self.part, reason=self.reason, label=self.label)
+        out.update(part=self.part, reason=self.reason, label=self.label, destructive=self.category in DESTRUCTIVE)
         if self.host is not None:
             out["host"] = self.host
         return out

@@ -1,0 +1,55 @@
+"""Int8 matrix products for CPU inference: each nn.Linear becomes an Int8Linear that multiplies int8 activations
+(one scale per row, taken from the row's absolute maximum) by int8 weights (one scale per output feature) with
+torch._int_mm, which uses the CPU's VNNI instructions: about 4x an fp32 product on AVX-512 cores.
+
+The shipped weights are already stored this way (bundle.quantize_state), so only the activations lose precision.
+What that costs in answers is measured in benchmarks/cpu_latency.py; the GPU path never uses it."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Int8Linear(nn.Module):
+    """y = (q(x) W_q^T) * s_x s_w + b, with q(x) the rows of x rounded to int8 at scale s_x = absmax / 127."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        w = linear.weight.detach().float()
+        scale = w.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
+        self.register_buffer("weight_t", (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).t().contiguous())
+        self.register_buffer("scale", scale)
+        self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        x = x.reshape(-1, shape[-1]).float()
+        sx = x.abs().amax(1, keepdim=True).clamp_min(1e-12) / 127  # (M, 1)
+        xq = torch.round(x / sx).to(torch.int8)
+        y = torch._int_mm(xq, self.weight_t).float().mul_(sx).mul_(self.scale)
+        if self.bias is not None:
+            y.add_(self.bias)
+        return y.reshape(*shape[:-1], self.out_features)
+
+
+def quantize_linears(module: nn.Module) -> int:
+    """Replaces every nn.Linear inside `module` (in place) by an Int8Linear; returns how many were replaced."""
+    n = 0
+    for name, child in list(module.named_children()):
+        if type(child) is nn.Linear:
+            setattr(module, name, Int8Linear(child))
+            n += 1
+        else:
+            n += quantize_linears(child)
+    return n
+
+
+def supported() -> bool:
+    """Whether this build of torch multiplies int8 matrices on the CPU."""
+    try:
+        a = torch.ones(32, 8, dtype=torch.int8)
+        return bool((torch._int_mm(a, a.t().contiguous()) == 8).all())
+    except (RuntimeError, AttributeError):
+        return False
