@@ -14,7 +14,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import typer
 
-from cfusion.errors import CfusionError
+from cfusion.errors import CfusionError, UsageError
 from cfusion.server import protocol as P
 
 
@@ -32,9 +32,9 @@ def serve(
     from cfusion.server import client
 
     if sum((status, stop, detach)) > 1:
-        raise CfusionError("--status, --stop and --detach go one at a time", hint="see cfusion serve --help")
+        raise UsageError("--status, --stop and --detach go one at a time", hint="see cfusion serve --help")
     if not idle > 0:
-        raise CfusionError(f"--idle must be a positive number of minutes, got {idle}")
+        raise UsageError(f"--idle must be a positive number of minutes, got {idle}")
     path = P.socket_path()
     if status:
         try:
@@ -63,7 +63,7 @@ def serve(
             return
         except client.Unavailable:
             pass
-        if not client.spawn():
+        if not client.spawn(idle):
             log = P.runtime_dir() / "server.log"
             raise CfusionError("the server did not start within a minute", hint=f"see {log}")
         print(f"server started ({path})", file=sys.stderr)

@@ -98,9 +98,9 @@ def forward(argv: list[str]) -> int | None:
     return code
 
 
-def spawn(wait: float = SPAWN_WAIT_S) -> bool:
-    """Starts `cfusion serve` in the background (its own session, output to the runtime folder's server.log) and
-    waits until it answers; False when it did not come up in time."""
+def spawn(idle_min: float | None = None, wait: float = SPAWN_WAIT_S) -> bool:
+    """Starts `cfusion serve` in the background (its own session, output to the runtime folder's server.log; `idle_min`
+    its idle timeout, the default when None) and waits until it answers; False when it did not come up in time."""
     import subprocess
 
     folder = P.runtime_dir()
@@ -111,7 +111,7 @@ def spawn(wait: float = SPAWN_WAIT_S) -> bool:
         return False
     with log:
         subprocess.Popen(
-            [sys.executable, "-m", "cfusion.cli.main", "serve"],
+            [sys.executable, "-m", "cfusion.cli.main", "serve", *(["--idle", str(idle_min)] if idle_min else [])],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -55,7 +55,6 @@ class _Handler(socketserver.StreamRequestHandler):
             if len(line) > P.MAX_LINE or not line.endswith(b"\n"):
                 self._send({"ok": False, "error": f"the request is longer than {P.MAX_LINE} bytes"})
                 return  # the rest of an oversized line cannot be told from the next request
-            owner.touch()
             try:
                 reply = owner.answer(P.decode(line))
             except P.ProtocolError as e:
@@ -133,6 +132,7 @@ class Server:
             self.bind()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
+        self.touch()  # idle time counts from here, not from before the models loaded
         threading.Thread(target=self._watch_idle, daemon=True).start()
         try:
             self._sock.serve_forever(poll_interval=0.2)
@@ -177,7 +177,7 @@ class Server:
             return {"ok": False, "error": "argv must be a non-empty list of strings"}
         if not isinstance(tty, bool) or not isinstance(width, int) or not 0 <= width <= 10_000:
             return {"ok": False, "error": "tty must be a boolean and width an integer in 0..10000"}
-        self.busy += 1
+        self.busy += 1  # only answering counts as use: a status poll does not keep an idle server alive
         try:
             code, out, err = self.worker.submit(self._work, argv, tty, width, time.monotonic()).result()
         except (Refused, Busy) as e:

@@ -124,3 +124,15 @@ def test_status_and_stop_without_a_server(env):
     assert proc.returncode == 0 and "no cfusion server is running" in proc.stderr
     proc = run(env, "serve", "--status", "--stop")
     assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
+
+
+def test_a_detached_server_exits_after_its_idle_minutes(env):
+    assert run(env, "serve", "--detach", "--idle", "0.05").returncode == 0  # 3 s
+    assert run(env, "serve", "--status").returncode == 0
+    end = time.monotonic() + 60
+    while run(env, "serve", "--status").returncode == 0 and time.monotonic() < end:
+        time.sleep(0.5)
+    assert run(env, "serve", "--status").returncode == 1
+    assert not os.path.exists(os.path.join(env["CFUSION_RUNTIME_DIR"], "server.sock"))
+    bad = run(env, "serve", "--idle", "0")
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: --idle must be a positive number")
