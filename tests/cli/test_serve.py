@@ -123,7 +123,7 @@ def test_status_and_stop_without_a_server(env):
     proc = run(env, "serve", "--stop")
     assert proc.returncode == 0 and "no cfusion server is running" in proc.stderr
     proc = run(env, "serve", "--status", "--stop")
-    assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
 
 
 def test_a_detached_server_exits_after_its_idle_minutes(env):
