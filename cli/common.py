@@ -94,9 +94,8 @@ def invoke(group, argv: list[str]) -> int:
     """Runs the command line ARGV of the click group behind the Typer app; every error becomes one line on stderr and
     an exit code (1 failure, 2 usage). The server runs its requests through it too, with stdout and stderr captured."""
     try:
-        code = group.main(
-            args=argv, prog_name="cfusion", standalone_mode=False
-        )  # a command's typer.Exit(n) comes back as n
+        # standalone_mode=False: a command's typer.Exit(n) comes back as n, and errors come here as exceptions.
+        code = group.main(args=argv, prog_name="cfusion", standalone_mode=False)
     except CfusionError as e:
         return _fail(str(e), e.hint, e.exit_code, e)
     except KeyboardInterrupt:

@@ -129,9 +129,10 @@ def _run(group, argv: list[str], tty: bool, width: int) -> tuple[int, str, str]:
     returns (exit code, stdout, stderr). It runs on the server's one model thread, so changing the environment for
     rich is safe here."""
     from cfusion.cli.common import invoke
+    from cfusion.server.client import served
     from cfusion.server.server import Refused
 
-    if not _takes(argv):
+    if not served(argv):
         raise Refused(f"the server runs {' and '.join(P.SERVED)} without {', '.join(P.IN_PROCESS)}")
     if any(len(a.encode()) > P.MAX_TEXT for a in argv):
         raise Refused(f"an argument is longer than the server's {P.MAX_TEXT} bytes")
@@ -152,12 +153,6 @@ def _run(group, argv: list[str], tty: bool, width: int) -> tuple[int, str, str]:
             os.environ.pop(k, None)
         os.environ.update({k: v for k, v in saved.items() if v is not None})
     return code, out.getvalue(), err.getvalue()
-
-
-def _takes(argv: list[str]) -> bool:
-    from cfusion.server.client import served
-
-    return served(argv)
 
 
 def _over_limits(group, argv: list[str]) -> str | None:

@@ -13,6 +13,7 @@ import torch
 
 from cfusion.core.checkpoint import load_tensors, read_json, read_latest, save_tensors
 from cfusion.core.config import ModelConfig
+from cfusion.core.int8 import quantize_rows
 from cfusion.core.model import CodeFusion
 from cfusion.core.tokenizer import CodeTokenizer
 from cfusion.errors import CheckpointError, ModelNotInstalledError
@@ -32,8 +33,7 @@ def quantize_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     out = {}
     for k, v in state.items():
         if v.is_floating_point() and v.dim() == 2:
-            scale = v.float().abs().amax(1).clamp_min(1e-12) / 127
-            out[k] = (v.float() / scale[:, None]).round().clamp(-127, 127).to(torch.int8)
+            out[k], scale = quantize_rows(v)
             out[k + SCALE] = scale.half()
         else:
             out[k] = v

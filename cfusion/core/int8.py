@@ -11,24 +11,30 @@ import torch
 from torch import nn
 
 
+def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row of a matrix as int8 at its own symmetric scale (absmax / 127): (q (M, K) int8, scale (M,) float32),
+    with x ~ q * scale[:, None]. The shipped weights (bundle.quantize_state), the weights of an Int8Linear and its
+    activations are all rounded this one way."""
+    x = x.float()
+    scale = x.abs().amax(1).clamp_min(1e-12) / 127
+    return (x / scale[:, None]).round().clamp(-127, 127).to(torch.int8), scale
+
+
 class Int8Linear(nn.Module):
     """y = (q(x) W_q^T) * s_x s_w + b, with q(x) the rows of x rounded to int8 at scale s_x = absmax / 127."""
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
-        w = linear.weight.detach().float()
-        scale = w.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
-        self.register_buffer("weight_t", (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).t().contiguous())
+        q, scale = quantize_rows(linear.weight.detach())  # (N, K), (N,)
+        self.register_buffer("weight_t", q.t().contiguous())
         self.register_buffer("scale", scale)
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
         self.in_features, self.out_features = linear.in_features, linear.out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
-        x = x.reshape(-1, shape[-1]).float()
-        sx = x.abs().amax(1, keepdim=True).clamp_min(1e-12) / 127  # (M, 1)
-        xq = torch.round(x / sx).to(torch.int8)
-        y = torch._int_mm(xq, self.weight_t).float().mul_(sx).mul_(self.scale)
+        xq, sx = quantize_rows(x.reshape(-1, shape[-1]))  # (M, K), (M,)
+        y = torch._int_mm(xq, self.weight_t).float().mul_(sx[:, None]).mul_(self.scale)
         if self.bias is not None:
             y.add_(self.bias)
         return y.reshape(*shape[:-1], self.out_features)

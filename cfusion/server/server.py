@@ -89,7 +89,8 @@ class Server:
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="cfusion-model")
         self.started = self.last = time.monotonic()
         self.served = 0
-        self.busy = 0
+        self.busy = 0  # requests being answered or waiting for the model; changed under _count
+        self._count = threading.Lock()
         self._lock_file = None
         self._sock: _Socket | None = None
         self._stopped = threading.Event()
@@ -177,15 +178,18 @@ class Server:
             return {"ok": False, "error": "argv must be a non-empty list of strings"}
         if not isinstance(tty, bool) or not isinstance(width, int) or not 0 <= width <= 10_000:
             return {"ok": False, "error": "tty must be a boolean and width an integer in 0..10000"}
-        self.busy += 1  # only answering counts as use: a status poll does not keep an idle server alive
+        with self._count:
+            self.busy += 1
         try:
             code, out, err = self.worker.submit(self._work, argv, tty, width, time.monotonic()).result()
         except (Refused, Busy) as e:
             return {"ok": False, "error": str(e)}
         finally:
-            self.busy -= 1
-            self.touch()
-        self.served += 1
+            with self._count:
+                self.busy -= 1
+            self.touch()  # only answering counts as use: a status poll does not keep an idle server alive
+        with self._count:
+            self.served += 1
         return {"ok": True, "exit": code, "stdout": out, "stderr": err}
 
     def _work(self, argv: list, tty: bool, width: int, queued: float) -> tuple[int, str, str]:
