@@ -17,7 +17,10 @@ DEFAULT_LANG = "bash"  # the language `gen` and `train` assume when --lang is no
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
+        from cfusion.core.bundle import installed_langs
+
+        installed = ", ".join(installed_langs()) or "none"
+        raise UsageError(f"unknown language {lang!r}: installed models are {installed} (languages: {', '.join(LANGS)})")
     return lang
 
 

@@ -41,12 +41,25 @@ def gen(
         help="Also show what the decoder reads at each denoising step of each sample: a table on stderr, "
         '"trace" with --json.',
     ),
+    sheet: Path | None = typer.Option(
+        None,
+        "--sheet",
+        help="CF only: a CSV file (header row first); show which cells of one column the top rule highlights, as a "
+        'table on stderr, "sheet" with --json.',
+    ),
+    column: str | None = typer.Option(
+        None,
+        "--column",
+        help="The --sheet column: its header or its letter (A, B, ...); default: the first one the rule highlights in.",
+    ),
 ):
     """Generate code for a request. The code is printed, never executed.
 
     Example: cfusion gen "delete empty directories under /tmp" --lang bash -k 3
 
     Example: cfusion gen "list txt files" -k 3 --trace  (how each sample forms, step by step, on stderr)
+
+    Example: cfusion gen --lang cf "highlight cells above 100" --sheet data.csv --column B
 
     A running `cfusion serve` answers in a fraction of the time; without one, gen loads the model itself.
     """
@@ -56,6 +69,7 @@ def gen(
     if not request:
         raise UsageError("the request is empty", hint='say what the code should do, e.g. cfusion gen "list txt files"')
     check_lang(lang)
+    on_sheet = sheet_column(sheet, column, lang, shell)  # before the model loads: a bad sheet fails at once
     dev = device_name(device)
     err = stderr()
     t0 = time.perf_counter()
@@ -100,6 +114,7 @@ def gen(
                     "confident": sure,
                     "candidates": [c.to_json() for c in cands],
                     **({"trace": [r.to_json() for r in reads[0]]} if trace else {}),
+                    **({"sheet": sheet_json(*on_sheet, cands[0].code if cands else None)} if on_sheet else {}),
                 }
             )
         )
@@ -123,8 +138,47 @@ def gen(
             line = f'first answer known for: "{top.known}" (similarity {top.similarity:.2f})'
             line += f"; adapted from: {top.adapted_from}" if top.adapted_from else ""
             err.print(line, style="dim", markup=False, highlight=False)
+        if on_sheet and top is not None:
+            show_sheet(err, *on_sheet, top.code)
     if not cands:
         raise CfusionError("the model produced no candidate", hint="try more steps or a larger -k")
+
+
+def sheet_column(sheet: Path | None, column: str | None, lang: str, shell: bool):
+    """The (sheet, column index) that --sheet and --column name, read and checked; None without --sheet."""
+    if sheet is None:
+        if column is not None:
+            raise UsageError("--column needs --sheet", hint="cfusion gen --lang cf REQUEST --sheet data.csv --column B")
+        return None
+    from cfusion.langs.cf import sheet as cf_sheet  # here: only --sheet needs it
+
+    cf_sheet.check_lang(lang)
+    if shell:
+        raise UsageError("--sheet and --shell cannot be used together")
+    data = cf_sheet.read_sheet(sheet)
+    return data, cf_sheet.pick_column(data, column), column is None
+
+
+def sheet_json(data, k: int, auto: bool, rule: str | None) -> dict:
+    """The "sheet" field of gen --json: the rows of the sheet's column that the top rule highlights."""
+    from cfusion.langs.cf.sheet import rule_column, to_json
+
+    return to_json(rule, data, rule_column(data, rule, k) if auto else k)
+
+
+def show_sheet(err, data, k: int, auto: bool, rule: str) -> None:
+    """The top rule and the cells of the sheet's column it highlights, on stderr (stdout keeps one rule a line);
+    `auto`: no --column was given, so the column is the first the rule highlights in (sheet.rule_column)."""
+    from cfusion.langs.cf.interpret import CFError
+    from cfusion.langs.cf.sheet import preview, rule_column
+    from cfusion.langs.cf.sheet import table as sheet_table
+
+    k = rule_column(data, rule, k) if auto else k
+    err.print(f"top rule on {data.path}, column {data.name(k)}: {rule}", markup=False, highlight=False)
+    try:
+        err.print(sheet_table(preview(rule, data, k)), soft_wrap=False)
+    except CFError as e:
+        err.print(f"cannot preview the top rule: {e}", style="yellow", markup=False, highlight=False)
 
 
 NO_CONFIDENT_ANSWER = 4  # gen --shell's exit code when no answer is confident: the key binding leaves the line

@@ -63,12 +63,20 @@ def save_model(folder: Path, cfg: ModelConfig, tok: CodeTokenizer, state: dict[s
     save_tensors(state, folder, "model")
 
 
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def installed_langs() -> list[str]:
+    """The languages whose models ship inside the package (cfusion/weights/LANG), sorted."""
+    return sorted(p.name for p in WEIGHTS.iterdir() if (p / "config.json").is_file()) if WEIGHTS.is_dir() else []
+
+
 def installed_model(lang: str) -> Path:
     """The folder of the model that ships inside the package for `lang` (cfusion/weights/LANG)."""
-    folder = Path(__file__).resolve().parents[1] / "weights" / lang
+    folder = WEIGHTS / lang
     if not (folder / "config.json").is_file():
         raise ModelNotInstalledError(
-            f"no model is installed for {lang}",
+            f"no model is installed for {lang} (installed: {', '.join(installed_langs()) or 'none'})",
             hint=f"train one with `cfusion train --stage finetune --lang {lang} --data pairs.jsonl --out runs/{lang}` "
             f"and pass `--model runs/{lang}`",
         )

@@ -30,6 +30,8 @@ class ModelConfig:
     vocab_size: int = 8000  # code tokenizer size (BPE target)
     # Code tokens per language (`{name: length}`), set from the data by training; a model generates these languages.
     max_code_len: dict[str, int] = field(default_factory=dict)
+    # The request's numbers and quoted text stand as slots V0, V1 ... in what the model reads and writes (data/slots).
+    value_slots: bool = False
     # Diffusion.
     diffusion_steps: int = 1200  # T in training
     schedule_offset: float = 1e-4  # s in alpha_bar(t) = 1 - sqrt(t/T + s)

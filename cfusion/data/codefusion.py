@@ -63,7 +63,8 @@ def import_codefusion(path: Path, split: str, conala_dir: Path | None = None) ->
         raise DataError(f'{path}: expected an object with a "{split}" list, found {found}')
     items = data[split]
     conala = _conala_intents(conala_dir, split) if conala_dir is not None else None
-    rows: list[tuple[int, object, str, str]] = []
+    pack = langs.get(lang)
+    rows: list[tuple[int, object, str, str, tuple[str, ...]]] = []
     for i, item in enumerate(items):
         where = f"{path}: {split}[{i}]"
         if not isinstance(item, dict) or not {"ID", "NL Utterance", "Code"} <= item.keys():
@@ -90,11 +91,21 @@ def import_codefusion(path: Path, split: str, conala_dir: Path | None = None) ->
                 f"{where}: skipping ID {item['ID']}: empty {'Code' if not code else 'NL Utterance'}", stacklevel=2
             )
             continue
-        rows.append((i, item["ID"], nl, code))
+        rows.append((i, item["ID"], nl, code, _cells(pack, code, item.get("Data"), where)))
     counts = Counter(str(r[1]) for r in rows)
     # CoNaLa asks several questions per Stack Overflow post (Python IDs repeat): the position in the split keeps
     # those ids unique, and every other id stays the benchmark's own.
     return [
-        Pair(nl, code, lang, f"{item_id}-{i}" if counts[str(item_id)] > 1 else str(item_id))
-        for i, item_id, nl, code in rows
+        Pair(nl, code, lang, f"{item_id}-{i}" if counts[str(item_id)] > 1 else str(item_id), cells=cells)
+        for i, item_id, nl, code, cells in rows
     ]
+
+
+def _cells(pack, code: str, table: object, where: str) -> tuple[str, ...]:
+    """The cells an item's code runs on, from its `Data` table (CF: a header row, then rows), as its language pack
+    picks them (`table_cells`: the rule's value column); () for items without a table or packs without the hook."""
+    if table is None or not hasattr(pack, "table_cells"):
+        return ()
+    if not isinstance(table, list) or not all(isinstance(row, list) for row in table):
+        raise DataError(f'{where}: "Data" must be a list of rows (lists), the first one a header')
+    return pack.table_cells(code, table)

@@ -16,13 +16,15 @@ _PAIR_HINT = 'each line must be a JSON object like {"nl": "...", "code": "...", 
 
 @dataclass(frozen=True)
 class Pair:
-    """One natural-language description and the code it describes."""
+    """One natural-language description and the code it describes; `cells`: the data the code runs on, where the
+    benchmark gives some (a CF rule's value column, as text, top to bottom, header excluded)."""
 
     nl: str
     code: str
     lang: str
     id: str | None = None
     refs: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
 
 
 def _type_name(value: object) -> str:
@@ -54,7 +56,11 @@ def _parse_pair(obj: object, where: str) -> Pair:
     refs = obj.get("refs", [])
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
         raise DataError(f'{where}: "refs" must be a list of strings')
-    return Pair(fields["nl"], fields["code"], lang, None if pair_id is None else str(pair_id), tuple(refs))
+    cells = obj.get("cells", [])
+    if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
+        raise DataError(f'{where}: "cells" must be a list of strings')
+    pair_id = None if pair_id is None else str(pair_id)
+    return Pair(fields["nl"], fields["code"], lang, pair_id, tuple(refs), tuple(cells))
 
 
 def read_lines(path: Path) -> list[tuple[int, str]]:
@@ -118,6 +124,8 @@ def write_jsonl(pairs: Iterable[Pair], path: Path) -> Path:
             obj["id"] = p.id
         if p.refs:
             obj["refs"] = list(p.refs)
+        if p.cells:
+            obj["cells"] = list(p.cells)
         lines.append(json.dumps(obj, ensure_ascii=False) + "\n")
     write_text_atomic(path, "".join(lines))
     return path

@@ -40,6 +40,7 @@ def evaluate(
                     "id": p.id,
                     "nl": p.nl,
                     "refs": [p.code, *p.refs],
+                    **({"cells": list(p.cells)} if p.cells else {}),
                     "candidates": [c.to_json() for c in cands],
                 }
             )
@@ -47,7 +48,7 @@ def evaluate(
             progress(len(chunk))
     seconds = time.perf_counter() - t0
     candidates = [[c["code"] for c in p["candidates"]] for p in predictions]
-    metrics = score_topk(candidates, [p["refs"] for p in predictions], lang)
+    metrics = score_topk(candidates, [p["refs"] for p in predictions], lang, cells=[p.cells for p in pairs])
     metrics = {key: round(v, 2) for key, v in metrics.items()}
     run = {
         "lang": lang,

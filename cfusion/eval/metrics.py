@@ -1,9 +1,11 @@
 """Language-neutral scoring of ranked candidates: exact match, validity and diversity, with each language's own
-metrics (Language.metrics) at top-1/3/5."""
+metrics (Language.metrics, corpus metrics included) at top-1/3/5."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from collections.abc import Callable
 from itertools import combinations
 
 from cfusion import langs
@@ -63,16 +65,65 @@ def _at_k(per_cand: list[list[float]], k: int) -> float:
     return _mean([max(scores[:k], default=0.0) for scores in per_cand])
 
 
+def _best_of(cands: list[str], scores: list[float], k: int) -> str:
+    """The first k candidates' best by score, the earliest of equal ones ("" when there are no candidates)."""
+    if not cands:
+        return ""
+    if k <= 1 or not scores:
+        return cands[0]
+    first = scores[:k]
+    return cands[first.index(max(first))]
+
+
+def _corpus_at_k(
+    metric: Callable[[list[str], list[list[str]]], float],
+    preds: list[list[str]],
+    refs: list[list[str]],
+    ks: tuple[int, ...],
+) -> dict[int, float]:
+    """A corpus metric at each k: the corpus of each request's best of its first k candidates (score_topk)."""
+    sentence = getattr(metric, "sentence", None) or (lambda pred, rs: metric([pred], [rs]))
+    depth = max(ks)
+    scores = []  # sentence scores only where there is a choice, once per distinct candidate of a request
+    for ps, rs in zip(preds, refs):
+        if depth > 1 and len(ps) > 1:
+            seen = {p: sentence(p, rs) for p in dict.fromkeys(ps[:depth])}
+            scores.append([seen[p] for p in ps[:depth]])
+        else:
+            scores.append([])
+    out: dict[int, float] = {}
+    by_picks: dict[tuple[str, ...], float] = {}  # CodeBLEU takes a while: score a corpus of picks once
+    for k in ks:
+        picks = tuple(_best_of(ps, s, k) for ps, s in zip(preds, scores))
+        if picks not in by_picks:
+            by_picks[picks] = metric(list(picks), refs)
+        out[k] = by_picks[picks]
+    return out
+
+
 def score_topk(
-    preds: list[list[str]], refs: list[list[str]], lang: str, ks: tuple[int, ...] = (1, 3, 5)
+    preds: list[list[str]],
+    refs: list[list[str]],
+    lang: str,
+    ks: tuple[int, ...] = (1, 3, 5),
+    cells: list[tuple[str, ...]] | None = None,
 ) -> dict[str, float]:
     """Metrics of ranked candidates (preds[i], best first) against references refs[i], averaged over requests.
 
     Accuracy-type values are percent (0-100) as the paper reports them: the language's per-candidate metrics and
-    exact@k (best of the first k), valid@1 (top-1 parses), valid_all (all candidates) and the language's corpus
-    metrics of the top-1 (BLEU). Its per-list metrics (NLC2CMD, in [-1, 1]) are reported as the competition did.
-    Diversity over each request's full candidate list, in [0, 1] as the paper reports it: distinct_1..4 and
-    edit_distance, averaged over the requests with at least two candidates (and, for distinct_n, one n-gram).
+    exact@k (best of the first k), valid@1 (top-1 parses) and valid_all (all candidates). Its per-list metrics
+    (NLC2CMD, in [-1, 1]) are reported as the competition did. Diversity over each request's full candidate list,
+    in [0, 1] as the paper reports it: distinct_1..4 and edit_distance, averaged over the requests with at least
+    two candidates (and, for distinct_n, one n-gram). `cells[i]`: request i's own table column, for the metrics
+    that take `cells` (CF's execution match); () where it has none.
+
+    The language's corpus metrics (BLEU, CodeBLEU) at k: the corpus score when each request contributes its best of
+    the first k candidates, the oracle pick by that candidate's sentence-level score against its references (ties
+    to the earliest; a request without candidates contributes ""). The sentence-level score is the metric's
+    `sentence(pred, refs)` where it has one, else the metric of the one-request corpus. At k = 1 this is the corpus
+    score of the top-1 predictions. A pick that is best for its request need not be best for the corpus (BLEU sums
+    n-gram counts and lengths over the corpus), so a corpus score at k is usually, not always, at least that at
+    k - 1.
     """
     pack = langs.get(lang)
     if len(preds) != len(refs):
@@ -82,17 +133,20 @@ def score_topk(
     top = max(ks)
     out: dict[str, float] = {}
     metrics = pack.metrics()
+    cells = cells or [()] * len(preds)
     for name, metric in {**metrics.per_candidate, "exact": pack.exact}.items():
-        scores = [[metric(p, r) for p in ps[:top]] for ps, r in zip(preds, refs)]
+        if "cells" in inspect.signature(metric).parameters:  # reads the item's own table (CF execution match)
+            scores = [[metric(p, r, cells=c or None) for p in ps[:top]] for ps, r, c in zip(preds, refs, cells)]
+        else:
+            scores = [[metric(p, r) for p in ps[:top]] for ps, r in zip(preds, refs)]
         out.update({f"{name}@{k}": 100 * _at_k(scores, k) for k in ks})
     for name, metric in metrics.per_list.items():
         out.update({f"{name}@{k}": _mean([metric(ps[:k], r) for ps, r in zip(preds, refs)]) for k in ks})
-    top1 = [ps[0] if ps else "" for ps in preds]
     for name, metric in metrics.corpus.items():
         try:
-            out[f"{name}@1"] = metric(top1, refs)
+            out.update({f"{name}@{k}": v for k, v in _corpus_at_k(metric, preds, refs, ks).items()})
         except ImportError as err:  # an optional scorer that is not installed
-            warnings.warn(f"{name}@1 left out: {err}", stacklevel=2)
+            warnings.warn(f"{name} left out: {err}", stacklevel=2)
     out["valid@1"] = 100 * _mean([float(bool(ps) and pack.valid(ps[0])) for ps in preds])
     out["valid_all"] = 100 * _mean([float(pack.valid(p)) for ps in preds for p in ps])
     # Diversity is a property of a list: requests with fewer than two candidates, or with no n-gram of that order,

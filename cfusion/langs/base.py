@@ -98,6 +98,11 @@ class Language:
         """The paper's metrics for this language, beside exact match, validity and diversity (cfusion.eval)."""
         return Metrics({}, {}, {})
 
+    def values(self, code: str, request: str = "") -> list[tuple[str, int, int]]:
+        """(kind, start, end) of the values in the code that a request may name, such as numbers and strings, for
+        literal swapping in training (cfusion.data.augment); `request` may decide which names count. None by default."""
+        return []
+
     def skeleton(self, request: str) -> str:
         """The request with its literals taken out, for recall's second query vector (default: unchanged)."""
         return request

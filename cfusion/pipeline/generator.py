@@ -13,6 +13,7 @@ from cfusion.core.graphs import Replay
 from cfusion.core.int8 import quantize_linears
 from cfusion.core.model import CodeFusion, fast_attention
 from cfusion.core.tokenizer import CodeTokenizer
+from cfusion.data.slots import slot_request
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.pipeline import DEFAULT_RECALL, DEFAULT_STEPS
 from cfusion.pipeline import recall as R
@@ -195,13 +196,16 @@ class Generator:
         self.check(lang, k, steps, recall)
         pack = langs.get(lang)
         recall = recall if self.memory is not None else 0
-        batch = {key: v.to(self.device) for key, v in self.feat.requests(requests).items()}
+        slotted = [slot_request(r) for r in requests] if self.cfg.value_slots else None
+        read = [text for text, _ in slotted] if slotted else requests  # what the model reads
+        batch = {key: v.to(self.device) for key, v in self.feat.requests(read).items()}
         if recall or (self.graphs and self.model.minilm is not None):
             # One MiniLM pass serves both the search and the denoiser's memory (model.encode reads enc_hidden).
             batch["enc_hidden"] = self._minilm(batch["enc_ids"], batch["enc_len"])
         recalled, reranked, sketches = [{} for _ in requests], None, [None] * len(requests)
         if recall:
-            vectors = mean_pool(batch["enc_hidden"], batch["enc_len"])  # (B, width), float32 on the CPU
+            # (B, width), float32 on the CPU; the memory's vectors are of requests as written, not slotted.
+            vectors = self._encode(requests) if slotted else mean_pool(batch["enc_hidden"], batch["enc_len"])
             recalled = R.search(self.memory, R.queries(requests, vectors, pack, self._encode), recall, lang)
             if self.reranker is not None:  # queued before the sampling, which a copy to the GPU would wait for
                 replay = self._replays.setdefault("rerank", Replay(self.reranker)) if self.graphs else None
@@ -220,7 +224,8 @@ class Generator:
         reranked = iter(reranked.tolist()) if reranked is not None else None
         out = []
         for r, request in enumerate(requests):
-            found = S.candidates(self.tok, ids, scores, range(r * k, (r + 1) * k), pack.usable)
+            values = slotted[r][1] if slotted else None
+            found = S.candidates(self.tok, ids, scores, range(r * k, (r + 1) * k), pack.usable, values)
             R.join(found, request, recalled[r], self.memory, reranked, pack.usable)
             out.append((list(found.values()), sketches[r]))
             if trace is not None:

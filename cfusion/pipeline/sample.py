@@ -12,6 +12,7 @@ from cfusion.core.diffusion import Schedule
 from cfusion.core.graphs import StepGraph
 from cfusion.core.model import CodeFusion
 from cfusion.core.tokenizer import PAD_ID, CodeTokenizer
+from cfusion.data.slots import fill
 from cfusion.pipeline.candidate import Candidate
 
 
@@ -94,13 +95,21 @@ def reads(tok: CodeTokenizer, trace: list[tuple[int, torch.Tensor]], rows: range
 
 
 def candidates(
-    tok: CodeTokenizer, ids: torch.Tensor, scores: torch.Tensor, rows: range, usable: Callable[[str], bool]
+    tok: CodeTokenizer,
+    ids: torch.Tensor,
+    scores: torch.Tensor,
+    rows: range,
+    usable: Callable[[str], bool],
+    values: list[str] | None = None,
 ) -> dict[str, Candidate]:
     """One request's samples (its `rows` of ids and scores, on the CPU) as candidates by code: votes count the
-    samples that gave a code, and its score is the best of theirs. Empty samples are dropped."""
+    samples that gave a code, and its score is the best of theirs. Empty samples are dropped. `values`: the
+    request's values, filled into the slots of a model with value slots (cfusion.data.slots)."""
     found: dict[str, Candidate] = {}
     for row in rows:
         code, score = cut(tok, ids[row], scores[row])
+        if values is not None:
+            code = fill(code, values)
         if not code:
             continue
         c = found.get(code)

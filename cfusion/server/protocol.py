@@ -15,7 +15,8 @@ MAX_WAIT_S = 30.0  # a request waiting longer than this for the model gets "busy
 READ_TIMEOUT_S = 10.0  # a client that connects and sends no full line in this time is dropped
 IDLE_TIMEOUT_S = 15 * 60
 SERVED = ("gen", "explain")  # the commands a server runs; others are answered in-process
-IN_PROCESS = ("--model", "-m", "--device", "--kernels", "--no-server", "--help")  # options a server does not take
+# Options a server does not take: another model or device, and --sheet (a path read in the client's folder).
+IN_PROCESS = ("--model", "-m", "--device", "--kernels", "--no-server", "--help", "--sheet")
 
 
 class ProtocolError(Exception):

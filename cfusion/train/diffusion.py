@@ -32,6 +32,7 @@ from cfusion.core.features import Featurizer
 from cfusion.core.model import CodeFusion, fast_attention
 from cfusion.core.tokenizer import MASK, CodeTokenizer, RequestTokenizer, choose_max_len
 from cfusion.data.pairs import read_pairs, read_snippets
+from cfusion.data.slots import slot_pair
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.train.masking import mask_code
 
@@ -224,7 +225,9 @@ def build_model(args: TrainArgs, examples, log: Callable[[str], None]) -> tuple[
     texts = [c for _, c in examples] + [nl for nl, _ in examples if nl]
     tok = CodeTokenizer.train(texts, base["vocab_size"])
     base["vocab_size"] = tok.vocab_size
-    base["max_code_len"] = {args.lang: _max_len(tok, examples)}
+    # --set max_code_len={"python": 48} fixes the length; otherwise it holds 99 % of the training code.
+    chosen = args.overrides.get("max_code_len") or {}
+    base["max_code_len"] = {args.lang: chosen.get(args.lang) or _max_len(tok, examples)}
     try:
         cfg = ModelConfig.from_dict(base)
     except ValueError as e:
@@ -310,6 +313,8 @@ def train(
     if device.type == "cuda":
         fast_attention()
     cfg = model.cfg
+    if cfg.value_slots and args.stage == "finetune":
+        examples = [slot_pair(nl, code, args.lang) for nl, code in examples]
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(
         [p for _, p in trainable], lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0, fused=device.type == "cuda"

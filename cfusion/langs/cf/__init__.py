@@ -1,10 +1,13 @@
 """The Excel conditional-formatting rule pack: the rule grammar, names for pre-training masks, a case-insensitive
-normal form for exact match."""
+normal form for exact match, and execution match by the rule interpreter (interpret.py)."""
 
 from __future__ import annotations
 
-from cfusion.langs.base import Language
+from collections.abc import Sequence
+
+from cfusion.langs.base import Language, Metrics
 from cfusion.langs.cf import grammar
+from cfusion.langs.cf.interpret import cell_text, exec_match, value_column
 
 
 class CF(Language):
@@ -19,6 +22,25 @@ class CF(Language):
 
     def normalise(self, code: str) -> str:
         return grammar.normalise(code)
+
+    def template(self, code: str) -> list[str]:
+        return grammar.tokens(code)
+
+    def values(self, code: str, request: str = "") -> list[tuple[str, int, int]]:
+        return grammar.values(code)
+
+    def metrics(self) -> Metrics:
+        """exec@k: execution match (interpret.exec_match) on probe columns and, where the item has one, its own
+        table column (score_topk passes `cells`)."""
+        return Metrics({"exec": exec_match}, {}, {})
+
+    def table_cells(self, code: str, table: Sequence[Sequence[object]]) -> tuple[str, ...]:
+        """The cells under the header of the table column that `code` formats (interpret.value_column), as text;
+        () when there is no such column."""
+        k = value_column(code, table[0]) if table else None
+        if k is None:
+            return ()
+        return tuple(cell_text(row[k]) if k < len(row) else "" for row in table[1:])
 
 
 PACK = CF()

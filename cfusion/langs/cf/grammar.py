@@ -135,3 +135,35 @@ def maskable_spans(code: str) -> list[tuple[int, int]]:
 def normalise(rule: str) -> str:
     """Whitespace runs become one space; the rule is lowercased and spaces around punctuation dropped."""
     return re.sub(r"\s*([^\w\s])\s*", r"\1", normalise_space(rule).lower())
+
+
+def tokens(rule: str) -> list[str]:
+    """The rule's tokens in normal form (words, numbers, each other character), for the ranking's consensus."""
+    return re.findall(r"\w+|[^\w\s]", normalise(rule))
+
+
+_CF_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(([^()]*)\)")
+_CF_VALUE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def values(rule: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of the values a rule's innermost calls take: "number" (its digits, a `%` left out) or
+    "text" (an argument of a text-matching call, quotes and spaces left out)."""
+    out = []
+    for m in _CF_CALL.finditer(rule):
+        text_call = _is_cf_literal_call(m.group(1))
+        pos = m.start(2)
+        for part in m.group(2).split(","):
+            a, b = pos, pos + len(part)
+            pos = b + 1
+            while a < b and rule[a] in " \"'":
+                a += 1
+            while b > a and rule[b - 1] in " \"'":
+                b -= 1
+            if a == b:
+                continue
+            if number := _CF_VALUE_NUMBER.fullmatch(rule, a, b - (rule[b - 1] == "%")):
+                out.append(("number", number.start(), number.end()))
+            elif text_call:
+                out.append(("text", a, b))
+    return out

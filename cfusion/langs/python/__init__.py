@@ -1,4 +1,5 @@
-"""The Python language pack: validity by `ast.parse`, names for pre-training masks, BLEU and CodeBLEU."""
+"""The Python language pack: validity by `ast.parse`, names for pre-training masks, CoNaLa BLEU, sacrebleu BLEU and
+CodeBLEU."""
 
 from __future__ import annotations
 
@@ -16,8 +17,15 @@ class Python(Language):
     def maskable_spans(self, code: str) -> list[tuple[int, int]]:
         return syntax.maskable_spans(code)
 
+    def template(self, code: str) -> list[str]:
+        return syntax.tokens(code)
+
+    def values(self, code: str, request: str = "") -> list[tuple[str, int, int]]:
+        return syntax.values(code, request)
+
     def metrics(self) -> Metrics:
-        return Metrics({}, {}, {"bleu": metrics.bleu, "codebleu": metrics.codebleu})
+        corpus = {"conala_bleu": metrics.CONALA_BLEU, "sacrebleu": metrics.SACRE_BLEU, "codebleu": metrics.CODEBLEU}
+        return Metrics({}, {}, corpus)
 
 
 PACK = Python()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import re
 import tokenize
 import warnings
@@ -45,3 +46,45 @@ def maskable_spans(code: str) -> list[tuple[int, int]]:
         return sorted(set(spans))
     except (tokenize.TokenError, SyntaxError):  # incomplete code: unclosed bracket or string, bad dedent
         return sorted({m.span("name") for m in _PY_FALLBACK.finditer(code) if m.group("name")})
+
+
+_PY_TOKEN = re.compile(r"""[rRbBuUfF]{0,2}(?:"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)|[^\W\d]\w*|\d[\w.]*|\S""")
+
+
+def tokens(code: str) -> list[str]:
+    """The code's tokens for the ranking's consensus: names, numbers, whole string literals and each other character
+    (a regular expression, so that incomplete code tokenizes too)."""
+    return _PY_TOKEN.findall(code)
+
+
+_QUOTED = re.compile(r"""[`'"]([^\W\d]\w*)[`'"]""")
+
+
+def values(code: str, request: str = "") -> list[tuple[str, int, int]]:
+    """(kind, start, end) of the code's values: "number", "string" (a literal's contents, inside its quotes) and
+    "name" (a variable that the request names in quotes or backticks, as CoNaLa's requests do); [] when the code does
+    not tokenize."""
+    quoted = set(_QUOTED.findall(request)) - set(keyword.kwlist)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", code)]
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
+                return []
+            if tok.type not in (tokenize.NUMBER, tokenize.STRING, tokenize.NAME):
+                continue
+            start = line_starts[tok.start[0] - 1] + tok.start[1]
+            end = line_starts[tok.end[0] - 1] + tok.end[1]
+            if tok.type == tokenize.NUMBER:
+                out.append(("number", start, end))
+            elif tok.type == tokenize.STRING:
+                body = tok.string.lstrip("rRbBuUfF")
+                q = 3 if body[:3] in ('"""', "'''") else 1
+                a, b = start + len(tok.string) - len(body) + q, end - q
+                if a < b:
+                    out.append(("string", a, b))
+            elif tok.type == tokenize.NAME and tok.string in quoted:
+                out.append(("name", start, end))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return out

@@ -1,0 +1,65 @@
+"""`cfusion gen` for Python and CF with the shipped models, end to end in a real process."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+from conftest import cfusion
+
+from cfusion.langs.cf import grammar
+
+
+def gen_json(*args: str) -> dict:
+    return json.loads(cfusion("gen", *args, "--no-server", "--json", check=True).stdout)
+
+
+def test_python_answers_a_known_request_from_its_memory():
+    out = gen_json("sort list `xs` in ascending order of length of elements", "--lang", "python", "-k", "3")
+    assert out["lang"] == "python" and out["confident"] is True
+    top = out["candidates"][0]
+    assert top["source"] == "memory" and top["similarity"] > 0.95
+    assert top["known"] == "sort list `xs` in ascending order of length of elements"
+    assert top["code"] == "xs.sort(lambda x, y: cmp(len(x), len(y)))"  # CoNaLa's own (Python 2) answer
+
+
+def test_python_candidates_parse_and_the_model_alone_answers_too():
+    out = gen_json("get the length of list `a`", "--lang", "python", "-k", "5", "--recall", "0")
+    assert out["recall"] == 0 and out["candidates"]
+    assert all(c["source"] == "model" and c.get("similarity") is None for c in out["candidates"])
+    # Invalid samples rank last; the shipped model gets this one right.
+    assert out["candidates"][0]["code"] == "len(a)"
+    ast.parse(out["candidates"][0]["code"])
+
+
+@pytest.mark.parametrize(
+    "request_, rule",
+    [
+        ("highlight cells greater than 100", "GreaterThan(100)"),
+        ("Color cells that have value between 689 and 927", "Between(689,927)"),
+        ("Highlight duplicate values", "Duplicate()"),
+        # Value slots: numbers the model never saw, written exactly.
+        ("highlight cells between 123456 and 7890123", "Between(123456, 7890123)"),
+        ("highlight values less than -42.5", "LessThan(-42.5)"),
+    ],
+)
+def test_cf_answers_well_known_requests(request_, rule):
+    out = gen_json(request_, "--lang", "cf", "-k", "3")
+    top = out["candidates"][0]
+    assert grammar.normalise(top["code"]) == grammar.normalise(rule)
+    assert top["valid"] is True and top["source"] == "model"
+
+
+def test_cf_ships_no_memory_so_recall_changes_nothing():
+    with_recall = gen_json("highlight cells greater than 100", "--lang", "cf", "-k", "3")
+    alone = gen_json("highlight cells greater than 100", "--lang", "cf", "-k", "3", "--recall", "0")
+    assert [c["code"] for c in with_recall["candidates"]] == [c["code"] for c in alone["candidates"]]
+
+
+def test_unknown_language_lists_the_installed_ones():
+    proc = cfusion("gen", "x", "--lang", "ruby", "--no-server")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "Error: unknown language 'ruby': installed models are bash, cf, python (languages: bash, python, cf)"
+    )

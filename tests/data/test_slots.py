@@ -1,0 +1,38 @@
+"""Value slots: a request's numbers and quoted text become V0, V1 ...; training pairs and generated code follow."""
+
+from cfusion.data.slots import fill, slot_pair, slot_request
+
+
+def test_numbers_and_quoted_text_become_slots_in_order_of_first_appearance():
+    text, values = slot_request('cells between 689 and 927, or "N/A", or 689 again')
+    assert text == 'cells between V0 and V1, or "V2", or V0 again'
+    assert values == ["689", "927", "N/A"]
+
+
+def test_numbers_inside_words_and_cell_references_stay():
+    text, values = slot_request("cells C6-C35 of sheet2 above 1,500 and 2.5")
+    assert text == "cells C6-C35 of sheet2 above V0 and V1"
+    assert values == ["1,500", "2.5"]
+
+
+def test_a_training_pair_slots_only_the_code_values_the_request_holds():
+    assert slot_pair("between 25 and 50", "AND(GreaterThanEqual(25),LessThan(50%))", "cf") == (
+        "between V0 and V1",
+        "AND(GreaterThanEqual(V0),LessThan(V1%))",
+    )
+    assert slot_pair("contains 'FB'", "TextContains(FB)", "cf") == ("contains 'V0'", "TextContains(V0)")
+    # 100 is not in the request: the model has to write it out.
+    assert slot_pair("above 5", "AND(GreaterThan(5),LessThan(100))", "cf")[1] == "AND(GreaterThan(V0),LessThan(100))"
+    assert slot_pair("sort list `xs` by key 'age'", "xs.sort(key=lambda d: d['age'])", "python") == (
+        "sort list `V0` by key 'V1'",
+        "V0.sort(key=lambda d: d['V1'])",
+    )
+
+
+def test_fill_puts_the_values_back_and_leaves_unknown_slots():
+    assert fill("Between(V0,V1)", ["689", "927"]) == "Between(689,927)"
+    assert fill("GreaterThan(V3)", ["1"]) == "GreaterThan(V3)"
+    assert fill("CV0 + V0x", ["7"]) == "CV0 + V0x"  # only whole slots
+    request, code = "between 10 and 2000", "Between(10,2000)"
+    slotted, values = slot_request(request)
+    assert fill(slot_pair(request, code, "cf")[1], values) == code
