@@ -20,7 +20,7 @@ def check_lang(lang: str) -> str:
         from cfusion.core.bundle import installed_langs
 
         installed = ", ".join(installed_langs()) or "none"
-        raise UsageError(f"unknown language {lang!r}: installed models are {installed} (languages: {', '.join(LANGS)})")
+        raise UsageError(f"unknown --lang {lang!r}: installed models are {installed} (languages: {', '.join(LANGS)})")
     return lang
 
 

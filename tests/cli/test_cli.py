@@ -111,10 +111,19 @@ def test_cuda_asked_for_but_absent(tiny_run):
     )
 
 
-def test_no_installed_model_says_how_to_train_one():
-    proc = cfusion("gen", "list files", "--lang", "cf")
-    one_line_error(proc, 1, "no model is installed for cf")
-    assert "cfusion train" in proc.stderr
+def test_no_installed_model_says_how_to_train_one(tmp_path, monkeypatch):
+    # Every language ships a model, so a package whose weights hold Bash alone stands in for one that lacks cf.
+    from cfusion.core import bundle
+    from cfusion.errors import ModelNotInstalledError
+
+    (tmp_path / "bash").mkdir()
+    (tmp_path / "bash" / "config.json").write_text("{}")
+    monkeypatch.setattr(bundle, "WEIGHTS", tmp_path)
+    assert bundle.installed_langs() == ["bash"]
+    with pytest.raises(ModelNotInstalledError) as err:
+        bundle.installed_model("cf")
+    assert str(err.value) == "no model is installed for cf (installed: bash)"
+    assert "cfusion train --stage finetune --lang cf" in err.value.hint
 
 
 def test_malformed_data_line_names_file_and_line(tmp_path):

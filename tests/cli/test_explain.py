@@ -108,5 +108,5 @@ def test_explain_knows_only_languages_with_an_explainer():
     proc = cfusion("explain", "--lang", "python", "print(1)")
     assert proc.returncode == 2 and "explain knows no python" in proc.stderr
     proc = cfusion("explain", "--lang", "perl", "print 1")
-    assert proc.returncode == 2 and "unknown language 'perl': installed models are " in proc.stderr
+    assert proc.returncode == 2 and "unknown --lang 'perl': installed models are " in proc.stderr
     assert "bash" in proc.stderr.split("installed models are ")[1].split("(")[0]

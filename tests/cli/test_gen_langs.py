@@ -61,5 +61,5 @@ def test_unknown_language_lists_the_installed_ones():
     proc = cfusion("gen", "x", "--lang", "ruby", "--no-server")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "Error: unknown language 'ruby': installed models are bash, cf, python (languages: bash, python, cf)"
+        "Error: unknown --lang 'ruby': installed models are bash, cf, python (languages: bash, python, cf)"
     )

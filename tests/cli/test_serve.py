@@ -45,7 +45,7 @@ def without_timing(text: str) -> str:
 
 def test_gen_through_the_server_answers_as_in_process(env):
     info = started(env)
-    assert info["languages"] == ["bash"] and info["protocol"] == 1
+    assert info["languages"] == ["bash", "python", "cf"] and info["protocol"] == 1  # every installed model, warm
     served = run(env, "gen", REQUEST, "-k", "3")
     alone = run(env, "gen", REQUEST, "-k", "3", "--no-server")
     assert served.returncode == alone.returncode == 0
