@@ -31,19 +31,19 @@ T0 = time.perf_counter()
 PART = 15 << 20
 
 # Per language: model fields over the `small` preset, and (steps, batch, lr) of pre-training and fine-tuning.
-# CF rules are short and few: a narrower, shallower model keeps the package's CF weights under 10 MB. Both read and
-# write the request's numbers and quoted text as slots (cfusion.data.slots).
+# CF rules are short and few: a narrower, shallower model keeps the package's CF weights under 10 MB. These are the
+# shipped models' first stages; `--set value_slots=true` on a fine-tuning run adds value slots (MODEL.md).
 PLANS = {
     "python": {
         # Pre-training's one-line statements are shorter than CoNaLa's snippets: 48 holds 99 % of these.
-        "set": {"vocab_size": 8000, "max_code_len": {"python": 48}, "value_slots": True},
+        "set": {"vocab_size": 8000, "max_code_len": {"python": 48}},
         "pretrain": (3000, 256, 8e-4),
         "finetune": (2000, 128, 5e-4),
     },
     "cf": {
         "set": {
             "vocab_size": 2000, "d_model": 256, "n_heads": 4, "d_ff": 512, "d_latent": 64,
-            "n_denoiser_layers": 4, "n_decoder_layers": 2, "value_slots": True,
+            "n_denoiser_layers": 4, "n_decoder_layers": 2,
         },
         "pretrain": (1500, 256, 8e-4),
         "finetune": (1200, 128, 5e-4),
