@@ -13,7 +13,8 @@ import re
 
 from cfusion import langs
 
-_VALUE = re.compile(r"""(["'`])([^"'`\n]{1,80})\1|(?<![\w.,])(-?\d+(?:[.,]\d+)*)(?![\w])""")
+# Quoted text opens and closes outside words (`the client's 'late' rows`: the apostrophe opens nothing).
+_VALUE = re.compile(r"""(?<!\w)(["'`])([^"'`\n]{1,80})\1(?!\w)|(?<![\w.,])(-?\d+(?:[.,]\d+)*)(?![\w])""")
 _SLOT = re.compile(r"(?<![\w.])V(\d{1,2})(?![\w])")
 
 

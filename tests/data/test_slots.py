@@ -9,6 +9,10 @@ def test_numbers_and_quoted_text_become_slots_in_order_of_first_appearance():
     assert values == ["689", "927", "N/A"]
 
 
+def test_an_apostrophe_inside_a_word_opens_no_quote():
+    assert slot_request("color the client's rows marked 'late'") == ("color the client's rows marked 'V0'", ["late"])
+
+
 def test_numbers_inside_words_and_cell_references_stay():
     text, values = slot_request("cells C6-C35 of sheet2 above 1,500 and 2.5")
     assert text == "cells C6-C35 of sheet2 above V0 and V1"
