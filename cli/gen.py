@@ -145,7 +145,8 @@ def gen(
 
 
 def sheet_column(sheet: Path | None, column: str | None, lang: str, shell: bool):
-    """The (sheet, column index) that --sheet and --column name, read and checked; None without --sheet."""
+    """The sheet that --sheet names and the --column, both read and checked (the column is placed once the top rule
+    is known: cf.sheet.pick_column); None without --sheet."""
     if sheet is None:
         if column is not None:
             raise UsageError("--column needs --sheet", hint="cfusion gen --lang cf REQUEST --sheet data.csv --column B")
@@ -156,24 +157,24 @@ def sheet_column(sheet: Path | None, column: str | None, lang: str, shell: bool)
     if shell:
         raise UsageError("--sheet and --shell cannot be used together")
     data = cf_sheet.read_sheet(sheet)
-    return data, cf_sheet.pick_column(data, column), column is None
+    cf_sheet.pick_column(data, column)
+    return data, column
 
 
-def sheet_json(data, k: int, auto: bool, rule: str | None) -> dict:
+def sheet_json(data, column: str | None, rule: str | None) -> dict:
     """The "sheet" field of gen --json: the rows of the sheet's column that the top rule highlights."""
-    from cfusion.langs.cf.sheet import rule_column, to_json
+    from cfusion.langs.cf.sheet import pick_column, to_json
 
-    return to_json(rule, data, rule_column(data, rule, k) if auto else k)
+    return to_json(rule, data, pick_column(data, column, rule))
 
 
-def show_sheet(err, data, k: int, auto: bool, rule: str) -> None:
-    """The top rule and the cells of the sheet's column it highlights, on stderr (stdout keeps one rule a line);
-    `auto`: no --column was given, so the column is the first the rule highlights in (sheet.rule_column)."""
+def show_sheet(err, data, column: str | None, rule: str) -> None:
+    """The top rule and the cells of the sheet's column it highlights, on stderr (stdout keeps one rule a line)."""
     from cfusion.langs.cf.interpret import CFError
-    from cfusion.langs.cf.sheet import preview, rule_column
+    from cfusion.langs.cf.sheet import pick_column, preview
     from cfusion.langs.cf.sheet import table as sheet_table
 
-    k = rule_column(data, rule, k) if auto else k
+    k = pick_column(data, column, rule)
     err.print(f"top rule on {data.path}, column {data.name(k)}: {rule}", markup=False, highlight=False)
     try:
         err.print(sheet_table(preview(rule, data, k)), soft_wrap=False)

@@ -94,6 +94,28 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def tiny_args(tmp_path, data, **kw):
+    """TrainArgs of a short CPU run of the `tiny` preset on `data` into tmp_path/run; keywords override."""
+    from cfusion.train.diffusion import TrainArgs
+
+    base = dict(
+        stage="finetune",
+        lang="bash",
+        data=[str(data)],
+        out=str(tmp_path / "run"),
+        preset="tiny",
+        steps=60,
+        batch_size=16,
+        lr=3e-3,
+        warmup=5,
+        ema_decay=0.9,
+        ckpt_every=30,
+        log_every=1,
+        device="cpu",
+    )
+    return TrainArgs(**{**base, **kw})
+
+
 TINY_STEPS = 600
 
 

@@ -14,6 +14,7 @@ import re
 
 from cfusion import langs
 from cfusion.data.pairs import Pair
+from cfusion.data.slots import rewrite
 
 
 def _word(text: str) -> re.Pattern:
@@ -22,11 +23,13 @@ def _word(text: str) -> re.Pattern:
     return re.compile(rf"(?<![\w.]){re.escape(text)}(?![\w])" if word else re.escape(text))
 
 
-def shared_values(pair: Pair) -> list[tuple[str, str]]:
-    """(kind, text) of each distinct value of the pair's code whose text occurs in its request as a whole word."""
-    pack = langs.get(pair.lang)
+def shared_values(pair: Pair, found: list[tuple[str, int, int]] | None = None) -> list[tuple[str, str]]:
+    """(kind, text) of each distinct value of the pair's code whose text occurs in its request as a whole word.
+    `found`: the code's values (Language.values), when the caller has them already."""
+    if found is None:
+        found = langs.get(pair.lang).values(pair.code, pair.nl)
     out = {}
-    for kind, start, end in pack.values(pair.code, pair.nl):
+    for kind, start, end in found:
         text = pair.code[start:end]
         if text.strip() and text not in out and _word(text).search(pair.nl):
             out[text] = kind
@@ -48,19 +51,19 @@ def swap_literals(pairs: list[Pair], copies: int = 3, seed: int = 0) -> list[Pai
     """Up to `copies` new pairs for each pair that shares values with its request, each value swapped for another of
     its kind; pairs that share none give nothing. Deterministic for a seed."""
     rng = random.Random(seed)
-    shared = [shared_values(p) for p in pairs]
+    found = [langs.get(p.lang).values(p.code, p.nl) for p in pairs]
+    shared = [shared_values(p, f) for p, f in zip(pairs, found)]
     pools: dict[tuple[str, str], list[str]] = {}
     for p, values in zip(pairs, shared):
         for kind, text in values:
             pools.setdefault((p.lang, kind), []).append(text)
     out = []
-    for p, values in zip(pairs, shared):
+    for p, values, spans in zip(pairs, shared, found):
         if not values:
             continue
-        spans = [(s, e) for _, s, e in langs.get(p.lang).values(p.code, p.nl)]
+        numbers = [t for k, t in values if k == "number" and _PLAIN.fullmatch(t)]
         for _ in range(copies):
             swap: dict[str, str] = {}
-            numbers = [t for k, t in values if k == "number" and _PLAIN.fullmatch(t)]
             # New numbers keep the old ones' order (`between 25 and 50` stays a range that holds something).
             made = dict(zip(sorted(numbers, key=float), sorted((_number_like(t, rng) for t in numbers), key=float)))
             for kind, text in values:
@@ -76,9 +79,5 @@ def swap_literals(pairs: list[Pair], copies: int = 3, seed: int = 0) -> list[Pai
                 continue
             olds = sorted(swap, key=len, reverse=True)
             nl = re.sub("|".join(_word(t).pattern for t in olds), lambda m, swap=swap: swap[m.group(0)], p.nl)
-            code = p.code
-            for s, e in sorted(spans, reverse=True):  # right to left, so the offsets hold
-                if code[s:e] in swap:
-                    code = code[:s] + swap[code[s:e]] + code[e:]
-            out.append(Pair(nl, code, p.lang))
+            out.append(Pair(nl, rewrite(p.code, spans, swap), p.lang))
     return out

@@ -36,12 +36,17 @@ def slot_request(request: str) -> tuple[str, list[str]]:
     return _VALUE.sub(sub, request), values
 
 
+def rewrite(code: str, spans: list[tuple[str, int, int]], new: dict[str, str]) -> str:
+    """`code` with each (kind, start, end) value span whose text is a key of `new` replaced by its value."""
+    for _, s, e in sorted(spans, key=lambda x: x[1], reverse=True):  # right to left, so the offsets hold
+        if code[s:e] in new:
+            code = code[:s] + new[code[s:e]] + code[e:]
+    return code
+
+
 def slot_code(code: str, request: str, values: list[str], lang: str) -> str:
     """`code` with each of its values (Language.values) that equals one of the request's `values` as that slot."""
-    spans = [(s, e) for _, s, e in langs.get(lang).values(code, request) if code[s:e] in values]
-    for s, e in sorted(spans, reverse=True):  # right to left, so the offsets hold
-        code = code[:s] + slot(values.index(code[s:e])) + code[e:]
-    return code
+    return rewrite(code, langs.get(lang).values(code, request), {v: slot(i) for i, v in enumerate(values)})
 
 
 def slot_pair(request: str, code: str, lang: str) -> tuple[str, str]:

@@ -2,12 +2,12 @@
 
 import random
 
-from conftest import write_jsonl
+from conftest import tiny_args, write_jsonl
 
 from cfusion.core.bundle import load_model
 from cfusion.core.tokenizer import RequestTokenizer
 from cfusion.pipeline.generator import Generator
-from cfusion.train.diffusion import TrainArgs, train
+from cfusion.train.diffusion import train
 
 TEMPLATES = [("show the file {}", "cat {}"), ("delete the file {}", "rm -f {}"), ("count lines in {}", "wc -l {}")]
 
@@ -33,22 +33,10 @@ def test_unseen_mixed_case_file_names_are_copied_verbatim(tmp_path):
     train_rows, test_rows = pairs(file_names(300, seed=0)), pairs(file_names(9, seed=1))
     assert not {r["nl"] for r in test_rows} & {r["nl"] for r in train_rows}
     data = write_jsonl(tmp_path / "d.jsonl", train_rows)
-    args = TrainArgs(
-        stage="finetune",
-        lang="bash",
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        steps=1500,
-        batch_size=32,
-        lr=3e-3,
-        warmup=20,
-        ema_decay=0.99,
-        ckpt_every=1500,
-        log_every=100,
-        device="cpu",
+    args = tiny_args(
+        tmp_path, data, steps=1500, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=1500, log_every=100,
         overrides={"encoder": "minilm", "n_literal_layers": 1},
-    )
+    )  # fmt: skip
     model, tok, _ = load_model(train(args, log=lambda m: None))
     # MiniLM alone cannot tell the case of a name: the same ids for "LMO.SH" and "lmo.sh".
     req = RequestTokenizer(64)

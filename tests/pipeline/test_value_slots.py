@@ -2,11 +2,11 @@
 
 import random
 
-from conftest import write_jsonl
+from conftest import tiny_args, write_jsonl
 
 from cfusion.core.bundle import load_model
 from cfusion.pipeline.generator import Generator
-from cfusion.train.diffusion import TrainArgs, train
+from cfusion.train.diffusion import train
 
 TEMPLATES = [
     ("highlight cells greater than {a}", "GreaterThan({a})"),
@@ -27,22 +27,10 @@ def rows(n: int, seed: int, digits: tuple[int, int]) -> list[dict]:
 
 def test_slots_carry_unseen_long_numbers_exactly(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", rows(240, seed=0, digits=(1, 3)))  # numbers of 1 to 3 digits
-    args = TrainArgs(
-        stage="finetune",
-        lang="cf",
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        steps=400,
-        batch_size=32,
-        lr=3e-3,
-        warmup=20,
-        ema_decay=0.99,
-        ckpt_every=400,
-        log_every=100,
-        device="cpu",
-        overrides={"value_slots": True},
-    )
+    args = tiny_args(
+        tmp_path, data, lang="cf", steps=400, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=400,
+        log_every=100, overrides={"value_slots": True},
+    )  # fmt: skip
     model, tok, _ = load_model(train(args, log=lambda m: None))
     assert model.cfg.value_slots
     test = rows(9, seed=1, digits=(5, 7))  # 5- to 7-digit numbers: never seen, and many BPE tokens each

@@ -8,33 +8,14 @@ import sys
 import time
 
 import torch
-from conftest import cfusion, nl2bash_pairs, write_jsonl
+from conftest import cfusion, nl2bash_pairs, tiny_args, write_jsonl
 
 from cfusion.core.bundle import load_model, model_state, save_model
 from cfusion.core.checkpoint import load_tensors, read_latest
 from cfusion.core.config import ModelConfig
 from cfusion.core.features import Featurizer
-from cfusion.train.diffusion import TrainArgs, draw_noise, global_batch_indices, make_batch, train
+from cfusion.train.diffusion import draw_noise, global_batch_indices, make_batch, train
 from cfusion.train.masking import maskable_spans
-
-
-def tiny_args(tmp_path, data, **kw) -> TrainArgs:
-    base = dict(
-        stage="finetune",
-        lang="bash",
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        steps=60,
-        batch_size=16,
-        lr=3e-3,
-        warmup=5,
-        ema_decay=0.9,
-        ckpt_every=30,
-        log_every=1,
-        device="cpu",
-    )
-    return TrainArgs(**{**base, **kw})
 
 
 def test_loss_falls(tmp_path, shared_data):

@@ -104,13 +104,21 @@ def read_sheet(path: str | Path) -> Sheet:
     return Sheet(path, header, tuple(body))
 
 
-def pick_column(sheet: Sheet, column: str | None) -> int:
-    """The column named `column` (header text or letter), or by default the first one with a value under the
-    header; UsageError when there is no such column, DataError when no column has a value."""
+def pick_column(sheet: Sheet, column: str | None, rule: str | None = None) -> int:
+    """The column named `column` (header text or letter). Without one: the first column in which `rule` highlights a
+    cell, so that a rule that reads numbers lands on the numbers and not on a column of names before them, else the
+    first one with a value under the header. UsageError when there is no such column, DataError when no column has
+    a value."""
     if column is None:
         k = next((k for k in range(len(sheet.header)) if any(c.strip() for c in sheet.column(k))), None)
         if k is None:
             raise DataError(f"{sheet.path}: no column has a value under the header")
+        for j in range(len(sheet.header)) if rule is not None else ():
+            try:
+                if any(preview(rule, sheet, j).marked):
+                    return j
+            except CFError:
+                break
         return k
     heads = [h.strip() for h in sheet.header]
     want = column.strip()
@@ -122,18 +130,6 @@ def pick_column(sheet: Sheet, column: str | None) -> int:
         return k
     names = ", ".join(sheet.name(k) for k in range(len(heads)))
     raise UsageError(f"{sheet.path} has no column {column!r}", hint=f"--column takes one of {names}")
-
-
-def rule_column(sheet: Sheet, rule: str | None, first: int) -> int:
-    """Without --column: the first column in which `rule` highlights a cell, else `first` (pick_column's default).
-    A rule that reads numbers lands on the numbers, not on a column of names before them."""
-    for k in range(len(sheet.header)):
-        try:
-            if rule is not None and any(preview(rule, sheet, k).marked):
-                return k
-        except CFError:
-            break
-    return first
 
 
 def preview(rule: str, sheet: Sheet, column: int) -> Preview:

@@ -30,20 +30,23 @@ _PY_FALLBACK = re.compile(
 )
 
 
+def _tokens(code: str):
+    """tokenize's tokens of `code` with their (start, end) character offsets; TokenError on an unclosed quote."""
+    # A sentinel past the last line: tokenize puts its closing NEWLINE and ENDMARKER on a row of their own.
+    line_starts = [0] + [m.end() for m in re.finditer("\n", code)] + [len(code)]
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        # Python 3.11 tokenizes an unclosed quote as an ERRORTOKEN and carries on inside the string.
+        if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
+            raise tokenize.TokenError("error token", tok.start)
+        (row, col), (end_row, end_col) = tok.start, tok.end
+        yield tok, line_starts[row - 1] + col, line_starts[end_row - 1] + end_col
+
+
 def maskable_spans(code: str) -> list[tuple[int, int]]:
     """Sorted (start, end) character spans of the names in `code` (tokenize; a scan that skips strings, comments and
     numbers when the code is incomplete)."""
-    line_starts = [0] + [m.end() for m in re.finditer("\n", code)]
-    spans = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            # Python 3.11 tokenizes an unclosed quote as an ERRORTOKEN and carries on inside the string.
-            if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
-                raise tokenize.TokenError("error token", tok.start)
-            if tok.type == tokenize.NAME:
-                (row, col), (end_row, end_col) = tok.start, tok.end
-                spans.append((line_starts[row - 1] + col, line_starts[end_row - 1] + end_col))
-        return sorted(set(spans))
+        return sorted({(start, end) for tok, start, end in _tokens(code) if tok.type == tokenize.NAME})
     except (tokenize.TokenError, SyntaxError):  # incomplete code: unclosed bracket or string, bad dedent
         return sorted({m.span("name") for m in _PY_FALLBACK.finditer(code) if m.group("name")})
 
@@ -65,16 +68,9 @@ def values(code: str, request: str = "") -> list[tuple[str, int, int]]:
     "name" (a variable that the request names in quotes or backticks, as CoNaLa's requests do); [] when the code does
     not tokenize."""
     quoted = set(_QUOTED.findall(request)) - set(keyword.kwlist)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", code)]
     out = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
-                return []
-            if tok.type not in (tokenize.NUMBER, tokenize.STRING, tokenize.NAME):
-                continue
-            start = line_starts[tok.start[0] - 1] + tok.start[1]
-            end = line_starts[tok.end[0] - 1] + tok.end[1]
+        for tok, start, end in _tokens(code):
             if tok.type == tokenize.NUMBER:
                 out.append(("number", start, end))
             elif tok.type == tokenize.STRING:
