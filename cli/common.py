@@ -56,8 +56,9 @@ def generator(
     model: Path | None, lang: str, device: str, k: int, steps: int | None, kernels: str = "auto", recall: int = 0
 ):
     """The model at `model`, or the one installed for `lang`, with its memory when it has one, ready on `device` with
-    gradients off, on the CPU as its folder's cpu.json says (steps, int8); the step count (default: DEFAULT_STEPS, or
-    the folder's CPU steps) checked against it with k and recall. Returns (generator, model folder, steps)."""
+    gradients off, on the CPU as its folder's cpu.json says (int8 where the CPU has int8 dot products, and the steps
+    for those products); the step count (default: DEFAULT_STEPS, or the folder's CPU steps) checked against it with k
+    and recall. Returns (generator, model folder, steps)."""
     from cfusion.kernels import MODES
 
     if kernels not in MODES:
@@ -67,7 +68,7 @@ def generator(
     else:
         g, folder, cpu = _load(model, device, kernels, bool(recall))
     if steps is None:
-        steps = cpu.steps if g.device.type == "cpu" and cpu.steps else DEFAULT_STEPS
+        steps = (cpu.steps_for(g.int8) if g.device.type == "cpu" else None) or DEFAULT_STEPS
     g.check(lang, k, steps, recall)
     return g, folder, steps
 
@@ -76,7 +77,7 @@ def _load(folder: Path, device: str, kernels: str, with_recall: bool):
     import torch
 
     from cfusion.core.bundle import CpuSettings, load_model
-    from cfusion.core.int8 import supported
+    from cfusion.core.int8 import fast
     from cfusion.kernels import check_mode
     from cfusion.pipeline.generator import Generator, load_recall
     from cfusion.pipeline.rank import RankWeights
@@ -86,7 +87,7 @@ def _load(folder: Path, device: str, kernels: str, with_recall: bool):
     net, tok, folder = load_model(folder, device)
     memory, reranker, sketch = load_recall(folder, net.minilm) if with_recall else (None, None, None)
     cpu = CpuSettings.load(folder)
-    int8 = device == "cpu" and cpu.int8 and supported()
+    int8 = device == "cpu" and cpu.int8 and fast()
     return Generator(net, tok, kernels, True, memory, reranker, sketch, RankWeights.load(folder), int8), folder, cpu
 
 

@@ -15,18 +15,14 @@ import os
 import torch
 
 from cfusion.errors import CfusionError
+from cfusion.kernels._triton import INSTALLED as HAVE_TRITON
+from cfusion.kernels._triton import triton
 from cfusion.kernels.argmax_head import argmax_head_ref, argmax_head_triton
 from cfusion.kernels.cross_attention import cross_attention_ref, cross_attention_triton
 from cfusion.kernels.noise_update import noise_update_ref, noise_update_triton
 
-try:
-    import triton  # noqa: F401
-
-    HAVE_TRITON = True
-except ImportError:
-    HAVE_TRITON = False
-
 MODES = ("auto", "triton", "torch")
+_NEEDS_CUDA = "--kernels triton needs a CUDA device (or TRITON_INTERPRET=1, Triton's slow CPU interpreter)"
 _mode = "auto"
 
 
@@ -39,6 +35,8 @@ def check_mode(mode: str) -> str:
         raise ValueError(f"--kernels must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "triton" and not HAVE_TRITON:
         raise KernelError("--kernels triton was asked for, but Triton is not installed", hint="use --kernels auto")
+    if mode == "triton" and triton is None:
+        raise KernelError(_NEEDS_CUDA, hint="use --kernels auto or --device cuda")
     return mode
 
 
@@ -57,13 +55,14 @@ def _triton_for(*tensors: torch.Tensor) -> bool:
     if _mode == "torch" or not HAVE_TRITON:
         return False
     if _mode == "triton":
-        if tensors[0].device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
-            raise KernelError(
-                "--kernels triton needs a CUDA device (or TRITON_INTERPRET=1, Triton's slow CPU interpreter)",
-                hint="use --kernels auto or --device cuda",
-            )
+        if triton is None or (tensors[0].device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1"):
+            raise KernelError(_NEEDS_CUDA, hint="use --kernels auto or --device cuda")
         return True
-    return tensors[0].is_cuda and not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+    return (
+        triton is not None
+        and tensors[0].is_cuda
+        and not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+    )
 
 
 def noise_update(x_t, x0_hat, z, coefs, step):

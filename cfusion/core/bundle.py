@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from cfusion.core.checkpoint import load_tensors, read_json, read_latest, save_tensors
+from cfusion.core.checkpoint import load_tensors, no_init, read_json, read_latest, save_tensors
 from cfusion.core.config import ModelConfig
 from cfusion.core.int8 import quantize_rows
 from cfusion.core.model import CodeFusion
@@ -110,8 +110,10 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusi
         raise CheckpointError(
             f"tokenizer and config disagree in {folder}: {tok.vocab_size} tokens vs vocab_size {cfg.vocab_size}"
         )
-    model = CodeFusion(cfg)
+    with no_init():  # every weight is loaded below (or by load_minilm), as the checks below make sure
+        model = CodeFusion(cfg)
     state = dequantize_state(load_tensors(folder, "model"))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}  # as a copy into fp32 would
     expected = model_state(model)
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(model.state_dict()))
@@ -123,7 +125,7 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[CodeFusi
             if keys
         )
         raise CheckpointError(f"checkpoint {folder} does not match its config ({detail})")
-    model.load_state_dict(state, strict=False)
+    model.load_state_dict(state, strict=False, assign=True)
     return model.to(device).eval(), tok, folder
 
 
@@ -132,19 +134,27 @@ CPU_FILE = "cpu.json"
 
 @dataclass(frozen=True)
 class CpuSettings:
-    """How a model folder runs on the CPU, where a denoising step costs ~30 ms rather than ~0.5: its step count and
-    whether its linear layers multiply in int8 (cfusion.core.int8), chosen for that model on a dev set (`tuned_on`).
-    A folder without `cpu.json` runs as on a GPU: the default steps, float32."""
+    """How a model folder runs on the CPU, where a denoising step costs 30 to 100 ms rather than ~0.5: whether its
+    linear layers multiply in int8 (cfusion.core.int8, used only where the CPU has int8 dot products) and the step
+    count, `steps` with int8 products and `fp32_steps` with float32 ones (`steps` when null), chosen for that model on
+    a dev set (`tuned_on`). A folder without `cpu.json` runs as on a GPU: the default steps, float32."""
 
     steps: int | None = None
     int8: bool = False
+    fp32_steps: int | None = None
     tuned_on: str = ""
 
     def __post_init__(self):
-        if self.steps is not None and not (isinstance(self.steps, int) and self.steps >= 1):
-            raise ValueError(f"steps must be a positive integer or null, got {self.steps!r}")
+        for name in ("steps", "fp32_steps"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ValueError(f"{name} must be a positive integer or null, got {value!r}")
         if not isinstance(self.int8, bool):
             raise ValueError(f"int8 must be true or false, got {self.int8!r}")
+
+    def steps_for(self, int8: bool) -> int | None:
+        """The CPU's step count with int8 products or with float32 ones (None: the default)."""
+        return self.steps if int8 or self.fp32_steps is None else self.fp32_steps
 
     @classmethod
     def load(cls, folder: Path) -> CpuSettings:

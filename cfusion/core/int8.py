@@ -1,6 +1,8 @@
 """Int8 matrix products for CPU inference: each nn.Linear becomes an Int8Linear that multiplies int8 activations
 (one scale per row, taken from the row's absolute maximum) by int8 weights (one scale per output feature) with
-torch._int_mm, which uses the CPU's VNNI instructions: about 4x an fp32 product on AVX-512 cores.
+torch._int_mm, which uses the CPU's VNNI instructions: about 4x an fp32 product on AVX-512 cores. A CPU without
+int8 dot-product instructions (AVX2 alone) runs the same product about 50x slower than fp32, so int8 is used only where
+`fast()` finds them.
 
 The shipped weights are already stored this way (bundle.quantize_state), so only the activations lose precision.
 What that costs in answers is measured in benchmarks/cpu_latency.py; the GPU path never uses it."""
@@ -50,6 +52,29 @@ def quantize_linears(module: nn.Module) -> int:
         else:
             n += quantize_linears(child)
     return n
+
+
+VNNI = ("avx512_vnni", "avx_vnni", "amx_int8")  # /proc/cpuinfo flags of int8 dot products that torch._int_mm uses
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux lists them; empty elsewhere, or when they cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def fast(flags: set[str] | None = None) -> bool:
+    """Whether int8 products beat float32 here: torch multiplies int8 on the CPU and the CPU has int8 dot-product
+    instructions (VNNI or AMX; `flags`: the CPU's, by default read from /proc/cpuinfo). Where the flags cannot be read
+    (not Linux), float32 is kept: it is never the slow choice."""
+    flags = cpu_flags() if flags is None else flags
+    return bool(flags & set(VNNI)) and supported()
 
 
 def supported() -> bool:

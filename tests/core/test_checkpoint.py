@@ -263,3 +263,19 @@ def test_written_files_are_world_readable(tmp_path):
     write_json_atomic(tmp_path / "config.json", {"a": 1})
     for name in ("model.safetensors", "config.json"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+
+
+def test_no_init_skips_random_initialisation_and_restores_it() -> None:
+    from torch import nn
+
+    from cfusion.core.checkpoint import no_init
+
+    state = torch.get_rng_state()
+    with no_init():
+        nn.Sequential(nn.Linear(64, 64), nn.Embedding(50, 8), nn.LayerNorm(8))
+    assert torch.equal(torch.get_rng_state(), state)  # no fill drew a random number
+    nn.Linear(64, 64)
+    assert not torch.equal(torch.get_rng_state(), state)  # outside, layers are initialised again
+    with pytest.raises(RuntimeError), no_init():
+        raise RuntimeError("a failed load")
+    assert nn.init.normal_(torch.zeros(1000)).std() > 0.5  # restored after an error too

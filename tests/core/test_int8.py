@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cfusion.core.bundle import CpuSettings, installed_model, load_model
-from cfusion.core.int8 import Int8Linear, quantize_linears, supported
+from cfusion.core.int8 import Int8Linear, fast, quantize_linears, supported
 from cfusion.errors import CheckpointError
 from cfusion.pipeline.generator import Generator, load_recall
 
@@ -54,6 +54,9 @@ def shipped():
     return make(False), make(True)
 
 
+@pytest.mark.skipif(
+    not fast(), reason="this CPU has no int8 dot products: gen keeps float32 here (and int8 would take minutes)"
+)
 def test_the_shipped_model_in_int8_answers_as_in_fp32(shipped):
     fp32, int8 = shipped
     assert int8.int8 and not fp32.int8
@@ -68,11 +71,37 @@ def test_the_shipped_model_in_int8_answers_as_in_fp32(shipped):
     assert [x[0].code.split()[0] for x in a] == [x[0].code.split()[0] for x in b]
 
 
+def test_int8_is_used_only_where_the_cpu_multiplies_int8_in_hardware():
+    # Without VNNI or AMX (AVX2 alone), torch._int_mm is ~50x slower than a float32 product: 19 s an answer.
+    assert not fast(set()) and not fast({"avx2", "avx512f", "avx512bw"})
+    assert fast({"avx2", "avx512_vnni"}) and fast({"avx_vnni"}) and fast({"amx_int8"})
+
+
+def test_the_cli_keeps_float32_on_a_cpu_without_int8_instructions(monkeypatch):
+    from cfusion.cli import common
+    from cfusion.core import int8
+
+    folder = installed_model("bash")
+    assert CpuSettings.load(folder).int8  # the folder asks for int8 ...
+    monkeypatch.setattr(torch, "set_grad_enabled", lambda mode: None)  # loading turns gradients off process-wide
+    monkeypatch.setattr(int8, "cpu_flags", lambda: {"avx2", "fma"})
+    g, _, cpu = common._load(folder, "cpu", "torch", False)
+    assert not g.int8 and any(type(m) is nn.Linear for m in g.model.modules())  # ... this CPU does not get it
+    assert cpu.steps_for(g.int8) == 2  # and runs the steps chosen for float32
+    monkeypatch.setattr(int8, "cpu_flags", lambda: {"avx2", "avx512_vnni"})
+    g, _, cpu = common._load(folder, "cpu", "torch", False)
+    assert g.int8 and not any(type(m) is nn.Linear for m in g.model.modules())
+    assert cpu.steps_for(g.int8) == 4
+
+
 def test_cpu_settings_come_from_the_model_folder(tmp_path):
     assert CpuSettings.load(tmp_path) == CpuSettings()  # none: the GPU's steps, float32
     (tmp_path / "cpu.json").write_text('{"steps": 3, "int8": true, "tuned_on": "dev"}')
-    assert CpuSettings.load(tmp_path) == CpuSettings(3, True, "dev")
-    for bad in ('{"steps": 0}', '{"int8": "yes"}', '{"stpes": 3}', "[1"):
+    assert CpuSettings.load(tmp_path) == CpuSettings(3, True, tuned_on="dev")
+    assert CpuSettings.load(tmp_path).steps_for(False) == 3  # no fp32_steps: the same steps either way
+    (tmp_path / "cpu.json").write_text('{"steps": 3, "int8": true, "fp32_steps": 2}')
+    assert [CpuSettings.load(tmp_path).steps_for(x) for x in (True, False)] == [3, 2]
+    for bad in ('{"steps": 0}', '{"int8": "yes"}', '{"stpes": 3}', "[1", '{"fp32_steps": 0}', '{"fp32_steps": true}'):
         (tmp_path / "cpu.json").write_text(bad)
         with pytest.raises(CheckpointError, match=r"(bad CPU settings|invalid JSON) in .*cpu\.json"):
             CpuSettings.load(tmp_path)

@@ -29,3 +29,20 @@ def test_transformers_bert_runs_beside_cfusion_kernels():
     assert Path(cfusion.kernels.__file__).resolve().parent == ROOT / "kernels"
     other = sys.modules.get("kernels")  # the PyPI package, when transformers loaded it
     assert other is None or ROOT not in Path(other.__file__).resolve().parents
+
+
+def test_a_cpu_process_runs_the_references_without_importing_triton():
+    import os
+    import subprocess
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("with CUDA, Triton is imported for the kernels")
+    code = "import sys, torch, cfusion.kernels as k; x = torch.ones(2, 3, 4)"
+    code += "; k.noise_update(x, x, None, torch.ones(4, 3), torch.zeros(2, dtype=torch.long))"
+    code += "; print('triton' in sys.modules)"
+    for interpret, imported in (("0", "False"), ("1", "True")):
+        env = {**os.environ, "TRITON_INTERPRET": interpret}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == imported, out.stderr

@@ -4,6 +4,7 @@
 import gzip
 import json
 import math
+from collections import Counter
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from cfusion.core.config import preset
 from cfusion.core.model import CodeFusion
 from cfusion.errors import CheckpointError
 from cfusion.pipeline import recall as R
-from cfusion.recall.memory import Memory, dequantize, literal_words, quantize
+from cfusion.recall.memory import Memory, dequantize, holding, literal_words, quantize
 
 
 def unit(n, d, seed=0):
@@ -61,6 +62,12 @@ def test_shared_counts_the_rare_words_a_request_shares_with_a_main_pairs_command
     assert mem.shared("nothing in common", 59) == 0.0
     assert mem.shared("wait 30 seconds", 60) == 0.0  # an extra pair's words are placeholders
     assert literal_words("Run ./fixmbox -n 10 on a.txt") == {"run", "fixmbox", "10", "on", "txt"}
+
+
+def test_holding_counts_the_texts_that_hold_each_word_once_per_text():
+    texts = ["ls -la A_b", "Find . -name '*.LOG' find", "a b c", "grep ab_c x.log"]
+    assert holding(texts) == {"ls": 1, "la": 1, "a_b": 1, "find": 1, "name": 1, "log": 2, "grep": 1, "ab_c": 1}
+    assert holding(texts) == sum((Counter(literal_words(t)) for t in texts), Counter())
 
 
 def test_memory_files_round_trip_and_fail_clearly(tmp_path):
@@ -237,9 +244,15 @@ def test_a_quoted_request_searches_with_its_skeleton_too(minilm_model):
 
 
 def test_gen_never_answers_first_with_what_cannot_be_undone_unasked(minilm_model, tmp_path):
-    import shutil
+    from cfusion.core.tokenizer import PAD_ID
 
-    folder = shutil.copytree(minilm_model, tmp_path / "model")
+    # A denoiser whose head reads the pad everywhere writes nothing: the candidates are the two recalled commands.
+    net, tok, _ = load_model(minilm_model)
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.fill_(-1.0)[PAD_ID] = 1.0
+    folder = tmp_path / "model"
+    save_model(folder, net.cfg, tok, model_state(net))
     known = [
         {"nl": "list the doc files", "code": "find . -name '*.doc' -exec rm {} \\;", "lang": "bash"},
         {"nl": "show the doc files", "code": "ls *.doc", "lang": "bash"},
@@ -247,7 +260,7 @@ def test_gen_never_answers_first_with_what_cannot_be_undone_unasked(minilm_model
     cfusion("data", "memory", str(write_jsonl(tmp_path / "k.jsonl", known)), "--model", str(folder), check=True)
     out = json.loads(cfusion("gen", "list the doc files", "--model", str(folder), "--json", check=True).stdout)
     cands = out["candidates"]
-    assert cands[0]["code"] == "ls *.doc"  # not the known request's own command, which deletes
+    assert [c["code"] for c in cands] == ["ls *.doc", known[0]["code"]]  # not the known request's own command
     flagged = [c for c in cands if c["code"] == known[0]["code"]]
     assert flagged and flagged[0]["unasked"] == ["deletes or overwrites data"] and cands[-1] is flagged[0]
     (finding,) = flagged[0]["findings"]
