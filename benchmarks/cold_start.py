@@ -12,7 +12,6 @@ cp -r /tmp/t/kernels /tmp/p/cfusion/ && cp -r /tmp/t/cli /tmp/p/cfusion/`.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from everyday_bash import EARLIER, LATER  # noqa: E402
+from serve_latency import stats  # noqa: E402
 
 REQUESTS = [r for r, *_ in EARLIER + LATER]
 
@@ -55,9 +55,7 @@ def main() -> None:
     print("| tree | p50 / p95 ms | steps | generation ms (first run) |")
     print("|---|---|---|---|")
     for name, ms in times.items():
-        p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) >= 2 else ms[0]
-        out = first[name]
-        print(f"| {name} | {statistics.median(ms):.0f} / {p95:.0f} | {out['steps']} | {out['ms']} |")
+        print(f"| {name} | {stats(ms)} | {first[name]['steps']} | {first[name]['ms']} |")
 
 
 if __name__ == "__main__":

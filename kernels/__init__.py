@@ -10,13 +10,12 @@ at once the CPU path, the training path and the test oracle. `use(mode)` sets th
 from __future__ import annotations
 
 import contextlib
-import os
 
 import torch
 
 from cfusion.errors import CfusionError
 from cfusion.kernels._triton import INSTALLED as HAVE_TRITON
-from cfusion.kernels._triton import triton
+from cfusion.kernels._triton import INTERPRET, triton
 from cfusion.kernels.argmax_head import argmax_head_ref, argmax_head_triton
 from cfusion.kernels.cross_attention import cross_attention_ref, cross_attention_triton
 from cfusion.kernels.noise_update import noise_update_ref, noise_update_triton
@@ -55,7 +54,7 @@ def _triton_for(*tensors: torch.Tensor) -> bool:
     if _mode == "torch" or not HAVE_TRITON:
         return False
     if _mode == "triton":
-        if triton is None or (tensors[0].device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1"):
+        if triton is None or (tensors[0].device.type != "cuda" and not INTERPRET):
             raise KernelError(_NEEDS_CUDA, hint="use --kernels auto or --device cuda")
         return True
     return (

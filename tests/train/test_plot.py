@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_jsonl
+from conftest import tiny_args, write_jsonl
 
 from cfusion.core.checkpoint import read_latest
 from cfusion.errors import CfusionError, DataError, UsageError
-from cfusion.train.diffusion import TrainArgs, train
+from cfusion.train.diffusion import train
 from cfusion.train.plot import default_out, ema, loss_plot_hook, plot_runs, read_metrics, series
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -194,19 +194,7 @@ def test_the_training_hook_notes_a_failure_once_and_never_raises(tmp_path, monke
 def test_training_redraws_after_each_checkpoint_and_at_the_end(tmp_path):
     rows = [{"nl": f"show the file f{i}.txt", "code": f"cat f{i}.txt", "lang": "bash"} for i in range(8)]
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    args = TrainArgs(
-        stage="finetune",
-        lang="bash",
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        preset="tiny",
-        steps=4,
-        batch_size=4,
-        warmup=2,
-        ckpt_every=2,
-        log_every=1,
-        device="cpu",
-    )
+    args = tiny_args(tmp_path, data, steps=4, batch_size=4, warmup=2, ckpt_every=2)
     seen = []
 
     def on_save(run: Path):
