@@ -1,17 +1,20 @@
-"""Template match @1 of the consensus under other weights, on saved candidate pools of the Bash test split.
+"""Template match @1 of the consensus under other weights, on saved candidate pools of a Bash dev set.
 
-`dump` runs the shipped generator over the test pairs (k = 5, batches and seeds as `cfusion eval` makes them) and
-saves each request's candidates before ranking (Generator.pools): the recalled pairs with their similarity and
-reranker score, the model's samples, and the request's sketch. One gzipped pickle per seed, OUT/pools_sSEED.pkl.gz.
-On CUDA the three seeds of the split take about 40 s (one H100); on a 2-core CPU one seed takes about 45 min.
+`dump` runs a model folder's generator (default: the shipped one) over a set's pairs (k = 5, batches and seeds as
+`cfusion eval` makes them) and saves each request's candidates before ranking (Generator.pools): the recalled pairs
+with their similarity and reranker score, the model's samples, and the request's sketch. One gzipped pickle per
+seed, OUT/pools_sSEED.pkl.gz. On CUDA the three seeds of the 2,522-request test split take about 40 s (one H100); on
+a 2-core CPU one seed takes about 45 min.
 `grid` ranks the saved pools again, as `gen` does (the sketch, the fits bonus, literals carried in), under other
 ranking weights (RankWeights, passed to the ranking), and prints template match @1 on the even-numbered
-requests, the odd-numbered ones and, in brackets, its change over the shipped constants on all, for each seed: a
+requests, the odd-numbered ones and, in brackets, its change over the folder's rank.json on all, for each seed: a
 setting is better only if it wins on every seed and both halves. Run it on a dev split's pools, never the test
-split's, to choose weights.
+split's, to choose weights; the folder must be a dev folder (a model and memory that never saw the set). Several
+pool folders (the dev split, the out-of-domain dev set) are ranked side by side.
 
-    PYTHONSAFEPATH=1 python benchmarks/consensus_grid.py dump .carry/bash_test.jsonl pools --device cuda --seeds 0,1,2
-    PYTHONSAFEPATH=1 python benchmarks/consensus_grid.py grid pools
+    PYTHONSAFEPATH=1 python benchmarks/consensus_grid.py dump .carry/dev/bash_dev.jsonl pools/dev \
+        --model .runs/devmodel --device cuda --seeds 0,1,2
+    PYTHONSAFEPATH=1 python benchmarks/consensus_grid.py grid pools/dev pools/ood --model .runs/devmodel
 """
 
 import argparse
@@ -50,11 +53,14 @@ def dump(
     seeds: list[int],
     k: int = 5,
     steps: int = DEFAULT_STEPS,
+    model: Path | None = None,
+    int8: bool = False,
 ) -> None:
     torch.set_grad_enabled(False)
-    net, tok, folder = load_model(installed_model("bash"), device)
+    net, tok, folder = load_model(model or installed_model("bash"), device)
     memory, reranker, sketch = load_recall(folder, net.minilm)
-    g = Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch, weights=RankWeights.load(folder))
+    weights = RankWeights.load(folder)
+    g = Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch, weights=weights, int8=int8)
     pairs = read_pairs(data, lang="bash")[:limit]
     batch = 256 if g.device.type == "cuda" else 64  # as `cfusion eval --batch-size` is set on each
     out.mkdir(parents=True, exist_ok=True)
@@ -82,24 +88,28 @@ def scores(rows: list[dict], weights: RankWeights) -> np.ndarray:
     return np.array([template_match(top(r, weights), r["refs"]) for r in rows])
 
 
-def grid(folder: Path) -> None:
-    seeds = {p.name: pickle.load(gzip.open(p)) for p in sorted(folder.glob("pools_s*.pkl.gz"))}
-    base = RankWeights.load(installed_model("bash"))
-    shipped = {name: scores(rows, base) for name, rows in seeds.items()}
-    print(f"template match @1 by seed ({', '.join(seeds)}): even / odd (change on all)")
+def grid(folders: list[Path], model: Path | None) -> None:
+    sets = {
+        f"{folder.name}/{p.name.split('_')[1].split('.')[0]}": pickle.load(gzip.open(p))
+        for folder in folders
+        for p in sorted(folder.glob("pools_s*.pkl.gz"))
+    }
+    base = RankWeights.load(model or installed_model("bash"))
+    shipped = {name: scores(rows, base) for name, rows in sets.items()}
+    print(f"template match @1 by set and seed ({', '.join(sets)}): even / odd (change on all)")
 
     def show(label: str, weights: RankWeights) -> None:
         cells = []
-        for name, rows in seeds.items():
+        for name, rows in sets.items():
             s = scores(rows, weights)
             change = 100 * (s - shipped[name]).mean()
             cells.append(f"{100 * s[0::2].mean():6.2f} / {100 * s[1::2].mean():6.2f} ({change:+.2f})")
         print(f"{label:32s} " + "   ".join(cells), flush=True)
 
-    show("shipped", base)
+    show("as in the folder", base)
     for name, values in GRID.items():
         for v in values:
-            show(f"{name} = {v} (ships {getattr(base, name)})", dataclasses.replace(base, **{name: v}))
+            show(f"{name} = {v} (now {getattr(base, name)})", dataclasses.replace(base, **{name: v}))
 
 
 if __name__ == "__main__":
@@ -113,9 +123,14 @@ if __name__ == "__main__":
     d.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
     d.add_argument("-k", type=int, default=5, help="samples per request (the pool's)")
     d.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="denoising steps (default: gen's)")
-    sub.add_parser("grid").add_argument("pools", type=Path, help="the folder `dump` wrote")
+    d.add_argument("--model", type=Path, help="a dev model folder (default: the shipped one)")
+    d.add_argument("--int8", action="store_true", help="int8 products, as the CPU with VNNI runs")
+    g = sub.add_parser("grid")
+    g.add_argument("pools", type=Path, nargs="+", help="folders `dump` wrote")
+    g.add_argument("--model", type=Path, help="the folder whose rank.json is the baseline (default: the shipped one)")
     a = p.parse_args()
     if a.cmd == "dump":
-        dump(a.data, a.out, a.limit, a.device, [int(s) for s in a.seeds.split(",")], a.k, a.steps)
+        seeds = [int(s) for s in a.seeds.split(",")]
+        dump(a.data, a.out, a.limit, a.device, seeds, a.k, a.steps, a.model, a.int8)
     else:
-        grid(a.pools)
+        grid(a.pools, a.model)

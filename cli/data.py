@@ -246,6 +246,31 @@ def data_sketch(
     print(folder)
 
 
+@app.command("runnable")
+def data_runnable(
+    data: Path = typer.Argument(..., help="JSONL pairs of shell commands."),
+    out: Path = typer.Option(..., "--out", help="JSONL: the pairs whose command runs in the sandbox."),
+):
+    """Keep the pairs whose command runs meaningfully in `eval --exec`'s sandbox: it succeeds without complaint,
+    prints or changes something, and does the same twice. Example: cfusion data runnable dev.jsonl --out run.jsonl"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from cfusion import langs
+    from cfusion.data.pairs import read_pairs
+    from cfusion.eval.execution import Runner
+
+    pairs = read_pairs(data)
+    interpreters = {langs.get(p.lang).interpreter for p in pairs}
+    if len(interpreters) != 1 or not next(iter(interpreters)):
+        raise UsageError(f"{data}: only shell commands, of one language, can run in the sandbox")
+    runner = Runner(next(iter(interpreters)))
+    with Progress(TextColumn("run"), BarColumn(), MofNCompleteColumn(), console=stderr()) as bar:
+        task = bar.add_task("run", total=len({p.code for p in pairs}))
+        runner.run([p.code for p in pairs], lambda n: bar.advance(task, n))
+    ok = runner.runnable(p.code for p in pairs)
+    _wrote([p for p in pairs if ok[p.code]], out, f"of {len(pairs)} pairs run in the sandbox")
+
+
 @app.command("decontaminate")
 def data_decontaminate(
     train: Path = typer.Argument(..., help="JSONL training pairs."),

@@ -30,6 +30,12 @@ def evaluate(
     recall: int = typer.Option(DEFAULT_RECALL, "--recall", help=RECALL_HELP),
     literals: bool = typer.Option(True, "--literals/--no-literals", help=LITERALS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json instead of a table."),
+    execute: bool = typer.Option(
+        False,
+        "--exec",
+        help="Also run references and candidates in a throwaway sandbox (bubblewrap, no network, "
+        "a fixture file system) and score execution match, exec@1/3/5, over the requests whose reference runs there.",
+    ),
 ):
     """Score a model on a test set with the paper's metrics at top-1/3/5.
 
@@ -49,6 +55,14 @@ def evaluate(
     langs = sorted({p.lang for p in pairs})
     if len(langs) > 1:
         raise UsageError(f"{data} mixes languages ({', '.join(langs)})", hint="pass --lang to pick one")
+    if execute:
+        from cfusion import langs as packs
+        from cfusion.eval.sandbox import check
+
+        interpreter = packs.get(langs[0]).interpreter
+        if not interpreter:
+            raise UsageError(f"--exec runs shell commands; {langs[0]} is scored by its own metrics")
+        check()
     dev = device_name(device)
     g, folder, steps = generator(model, langs[0], dev, k, steps, kernels, recall)
     with Progress(
@@ -58,6 +72,19 @@ def evaluate(
         predictions, metrics = run_eval(
             g, pairs, langs[0], k, steps, seed, batch_size, lambda n: bar.advance(task, n), clamp, recall, literals
         )
+        if execute:
+            from cfusion.eval.execution import Runner
+            from cfusion.eval.execution import score as score_exec
+
+            runs = bar.add_task("exec", total=None)
+            found = score_exec(
+                [[c["code"] for c in p["candidates"]] for p in predictions],
+                [p["refs"] for p in predictions],
+                Runner(interpreter),
+                progress=lambda n: bar.advance(runs, n),
+            )
+            metrics["metrics"].update({key: round(v, 2) for key, v in found.items() if key != "exec_n"})
+            metrics["exec_n"] = found["exec_n"]
     metrics = {"model": str(folder), "data": str(data), "device": dev, "kernels": kernels, **metrics}
     out = out if out is not None else Path("eval") / f"{langs[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
     write_results(out, predictions, metrics)
@@ -67,8 +94,9 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
+    runnable = f"; exec@k over the {metrics['exec_n']} that run" if execute else ""
     table = Table(
-        title=f"{metrics['n']} {langs[0]} requests, k={k}, {steps} steps, {metrics['ms_per_request']} ms each"
+        title=f"{metrics['n']} {langs[0]} requests{runnable}, k={k}, {steps} steps, {metrics['ms_per_request']} ms each"
     )
     table.add_column("metric")
     table.add_column("value", justify="right")

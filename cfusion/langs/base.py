@@ -63,6 +63,9 @@ class Language:
     codefusion: str | None = None
     # Whether the ranking picks the top answer by template consensus (minimum Bayes risk under `match`).
     consensus: bool = False
+    # The command line that runs a piece of code (its last argument) in `cfusion eval --exec`'s sandbox; () when
+    # the language's code does not run as a process of its own.
+    interpreter: tuple[str, ...] = ()
 
     def valid(self, code: str) -> bool:
         """The code parses in its language; it is never executed."""

@@ -17,6 +17,7 @@ class Bash(Language):
     name = "bash"
     codefusion = "Bash"
     consensus = True
+    interpreter = ("/bin/bash", "--noprofile", "--norc", "-c")
 
     def valid(self, code: str) -> bool:
         return syntax.valid(code)
