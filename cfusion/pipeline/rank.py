@@ -41,21 +41,32 @@ class RankWeights:
     recall: float = 3.0  # a recalled pair's weight in the consensus, per unit of similarity
     same_request: float = 0.95  # a known request at least this similar answers the new one as it stands
     rerank: float = 80.0  # the reranker's share of the consensus: this times softmax(score / rerank_temperature)
-    rerank_temperature: float = 0.5  # over the recalled candidates
-    extra_penalty: float = 0.5  # an extra memory pair's reranker score counts this much less
-    sketch: float = 20.0  # the sketch's share of the consensus, times its template cosine
+    rerank_temperature: float = 0.7  # over the recalled candidates
+    extra_penalty: float = 0.0  # an extra memory pair's reranker score counts this much less
+    sketch: float = 30.0  # the sketch's share of the consensus, times its template cosine
     shared: float = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
     fits: float = 6.0  # times the language's fits bonus (Rules.fits)
     # An answer is confident when a known request is at least this similar, or this share of the samples agree.
     confident_similarity: float = 0.45
     confident_votes: float = 0.6
-    tuned_on: str = "untuned defaults"  # the data split these weights were chosen on
+    # Where these weights were chosen: one text for all, or weight name -> the sets that chose it.
+    tuned_on: str | dict[str, str] = "untuned defaults"
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name != "tuned_on" and not (isinstance(value, (int, float)) and math.isfinite(value)):
                 raise ValueError(f"RankWeights.{f.name} must be a finite number, got {value!r}")
+        if isinstance(self.tuned_on, dict):
+            names = {f.name for f in dataclasses.fields(self)} - {"tuned_on"}
+            if unknown := set(self.tuned_on) - names:
+                raise ValueError(f"RankWeights.tuned_on names no such weight: {', '.join(sorted(unknown))}")
+        elif not isinstance(self.tuned_on, str):
+            raise ValueError(f"RankWeights.tuned_on must be a text or a mapping, got {self.tuned_on!r}")
+
+    def chosen_on(self, name: str) -> str:
+        """The sets weight `name` was chosen on."""
+        return self.tuned_on.get(name, "untuned default") if isinstance(self.tuned_on, dict) else self.tuned_on
         if self.rerank_temperature <= 0:
             raise ValueError(f"RankWeights.rerank_temperature must be positive, got {self.rerank_temperature!r}")
 

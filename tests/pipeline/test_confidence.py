@@ -30,7 +30,7 @@ def test_the_shipped_weights_carry_the_thresholds_and_where_they_were_chosen():
 
     w = RankWeights.load(installed_model("bash"))
     assert 0 < w.confident_similarity < 1 and 0 < w.confident_votes <= 1
-    assert "confident" in w.tuned_on
+    assert "no_answer_dev" in w.chosen_on("confident_similarity") == w.chosen_on("confident_votes")
 
 
 def test_gen_says_when_no_answer_is_confident():

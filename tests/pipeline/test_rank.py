@@ -140,17 +140,18 @@ def test_the_reranker_weighs_in_the_consensus():
 
 
 def test_an_extra_pair_answers_only_where_the_main_pairs_score_far_below_it():
-    EXTRA_PENALTY = RankWeights().extra_penalty
+    w = RankWeights(extra_penalty=0.5)
 
     def recalled(code, rerank, extra=False):
         return Candidate(code, None, 0, True, similarity=0.7, known="k", rerank=rerank, extra=extra)
 
-    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY / 2, extra=True)]
-    assert rank(close, "bash")[0].code == "du -sh /tmp"  # would win as a main pair
-    plain = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY / 2)]
-    assert rank(plain, "bash")[0].code == "ls -la /tmp"
-    far = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", EXTRA_PENALTY + 2.0, extra=True)]
-    assert rank(far, "bash")[0].code == "ls -la /tmp"
+    close = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", w.extra_penalty / 2, extra=True)]
+    assert rank(close, "bash", w)[0].code == "du -sh /tmp"  # would win as a main pair
+    assert rank(close, "bash", RankWeights(extra_penalty=0.0))[0].code == "ls -la /tmp"  # no penalty: it does
+    plain = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", w.extra_penalty / 2)]
+    assert rank(plain, "bash", w)[0].code == "ls -la /tmp"
+    far = [recalled("du -sh /tmp", 0.0), recalled("ls -la /tmp", w.extra_penalty + 2.0, extra=True)]
+    assert rank(far, "bash", w)[0].code == "ls -la /tmp"
     assert far[1].to_json()["extra"] is True and "extra" not in far[0].to_json()
 
 

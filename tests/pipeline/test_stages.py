@@ -31,9 +31,11 @@ def pool() -> list[Candidate]:
     ]
 
 
-def test_the_shipped_weights_say_which_split_they_were_tuned_on():
+def test_the_shipped_weights_say_which_sets_chose_each_of_them():
     w = RankWeights.load(installed_model("bash"))
-    assert "test split" in w.tuned_on
+    names = {f.name for f in dataclasses.fields(w)} - {"tuned_on"}
+    assert set(w.tuned_on) == names
+    assert all("dev" in w.chosen_on(name) for name in names)  # each was chosen, or kept, on dev sets
     assert dataclasses.replace(w, tuned_on=RankWeights().tuned_on) == RankWeights()  # the defaults are the shipped
 
 
@@ -41,6 +43,10 @@ def test_weights_load_from_the_model_folder_and_fail_clearly(tmp_path):
     assert RankWeights.load(tmp_path) == RankWeights()  # no rank.json: the defaults
     (tmp_path / RANK_FILE).write_text(RankWeights(fits=0.0, tuned_on="dev").to_json())
     assert RankWeights.load(tmp_path) == RankWeights(fits=0.0, tuned_on="dev")
+    assert RankWeights(tuned_on={"fits": "dev"}).chosen_on("fits") == "dev"
+    (tmp_path / RANK_FILE).write_text(json.dumps({"fits": 1.0, "tuned_on": {"fitz": "dev"}}))
+    with pytest.raises(CheckpointError, match="no such weight: fitz"):
+        RankWeights.load(tmp_path)
     (tmp_path / RANK_FILE).write_text(json.dumps({"fitz": 1.0}))
     with pytest.raises(CheckpointError, match="rank.json"):
         RankWeights.load(tmp_path)
