@@ -41,9 +41,9 @@ class RankWeights:
     recall: float = 3.0  # a recalled pair's weight in the consensus, per unit of similarity
     same_request: float = 0.95  # a known request at least this similar answers the new one as it stands
     rerank: float = 80.0  # the reranker's share of the consensus: this times softmax(score / rerank_temperature)
-    rerank_temperature: float = 0.7  # over the recalled candidates
-    extra_penalty: float = 0.0  # an extra memory pair's reranker score counts this much less
-    sketch: float = 30.0  # the sketch's share of the consensus, times its template cosine
+    rerank_temperature: float = 0.5  # over the recalled candidates
+    extra_penalty: float = 0.5  # an extra memory pair's reranker score counts this much less
+    sketch: float = 20.0  # the sketch's share of the consensus, times its template cosine
     shared: float = 1.0  # per unit of rarity of the words a request shares with a recalled main pair's command
     fits: float = 6.0  # times the language's fits bonus (Rules.fits)
     # An answer is confident when a known request is at least this similar, or this share of the samples agree.
@@ -63,12 +63,12 @@ class RankWeights:
                 raise ValueError(f"RankWeights.tuned_on names no such weight: {', '.join(sorted(unknown))}")
         elif not isinstance(self.tuned_on, str):
             raise ValueError(f"RankWeights.tuned_on must be a text or a mapping, got {self.tuned_on!r}")
+        if self.rerank_temperature <= 0:
+            raise ValueError(f"RankWeights.rerank_temperature must be positive, got {self.rerank_temperature!r}")
 
     def chosen_on(self, name: str) -> str:
         """The sets weight `name` was chosen on."""
         return self.tuned_on.get(name, "untuned default") if isinstance(self.tuned_on, dict) else self.tuned_on
-        if self.rerank_temperature <= 0:
-            raise ValueError(f"RankWeights.rerank_temperature must be positive, got {self.rerank_temperature!r}")
 
     @classmethod
     def load(cls, folder: Path) -> RankWeights:
