@@ -23,13 +23,11 @@ import torch
 
 from cfusion import langs
 from cfusion.core.bundle import load_model
-from cfusion.core.features import Featurizer
 from cfusion.data.pairs import read_pairs
-from cfusion.eval.evaluate import evaluate
+from cfusion.eval.evaluate import evaluate, nearest_neighbour
 from cfusion.eval.metrics import score_topk
 from cfusion.pipeline.generator import Generator, load_recall
 from cfusion.pipeline.rank import RankWeights
-from cfusion.recall.memory import sentence_vectors
 
 SHOWN = {
     "python": ["exact@1", "exact@5", "conala_bleu@1", "conala_bleu@5", "sacrebleu@1", "codebleu@1", "valid@1"],
@@ -39,12 +37,7 @@ SHOWN = {
 
 def nearest(net, tok, memory, pairs, lang: str, k: int) -> dict:
     t0 = time.perf_counter()
-    queries = sentence_vectors(net, Featurizer(net.cfg, tok), [p.nl for p in pairs])
-    _, idx = memory.search(queries, 4 * k, lang)
-    cands = []
-    for row in idx.tolist():
-        seen = dict.fromkeys(memory.codes[j] for j in row)  # one candidate per distinct code, nearest first
-        cands.append(list(seen)[:k])
+    cands = nearest_neighbour(Generator(net, tok, "torch", False, memory), [p.nl for p in pairs], lang, k)
     metrics = score_topk(cands, [[p.code, *p.refs] for p in pairs], lang, cells=[p.cells for p in pairs])
     ms = 1000 * (time.perf_counter() - t0) / len(pairs)
     return {"metrics": {key: round(v, 2) for key, v in metrics.items()}, "ms_per_request": round(ms, 1)}

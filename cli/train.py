@@ -35,6 +35,9 @@ def train(
     workers: int = typer.Option(-1, "--workers", help="Batch-building processes; -1: 2 on CUDA, 0 on CPU."),
     seed: int = typer.Option(0, "--seed"),
     set_: list[str] = typer.Option([], "--set", help="Model field override, e.g. --set encoder_trainable=true."),
+    memory: list[Path] = typer.Option(
+        [], "--memory", help="More known pairs (JSONL) that a retrieval-aware model's neighbours come from."
+    ),
 ):
     """Train a model: pre-training on snippets, then fine-tuning on (request, code) pairs.
 
@@ -80,6 +83,7 @@ def train(
         device=device,
         workers=workers,
         overrides=overrides,
+        memory=[str(p) for p in memory],
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

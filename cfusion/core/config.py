@@ -27,6 +27,10 @@ class ModelConfig:
     # Literal stream: the request tokenised with the (cased) code tokenizer, so literals can be copied verbatim.
     n_literal_layers: int = 1  # 0 disables it; the scratch encoder already reads code tokens
     max_request_len: int = 128  # tokens of either tokenizer; longer requests are truncated with a warning
+    # Retrieval-aware denoising: N and D also cross-attend to the r nearest known pairs (each one's request and
+    # command in code tokens, embedded with L), read by a small encoder of their own. 0: the request alone.
+    n_neighbours: int = 0
+    n_neighbour_layers: int = 1
     vocab_size: int = 8000  # code tokenizer size (BPE target)
     # Code tokens per language (`{name: length}`), set from the data by training; a model generates these languages.
     max_code_len: dict[str, int] = field(default_factory=dict)
@@ -46,6 +50,8 @@ class ModelConfig:
         for name in ("d_ff", "d_latent", "n_denoiser_layers", "n_decoder_layers", "vocab_size", "max_request_len"):
             check(getattr(self, name) > 0, name, "positive")
         check(self.n_literal_layers >= 0, "n_literal_layers", ">= 0")
+        check(0 <= self.n_neighbours <= 16, "n_neighbours", "in 0..16")
+        check(self.n_neighbour_layers > 0, "n_neighbour_layers", "positive")
         check(self.encoder == "minilm" or self.n_encoder_layers > 0, "n_encoder_layers", "positive for scratch")
         check(0.0 <= self.dropout < 1.0, "dropout", "in [0, 1)")
         check(self.diffusion_steps >= 2, "diffusion_steps", ">= 2")

@@ -22,6 +22,12 @@ def capture(fn, dev: torch.device) -> tuple[torch.cuda.CUDAGraph, object]:
     return graph, out
 
 
+def widened(key: str, v: torch.Tensor) -> bool:
+    """Whether a batch tensor has a request-token axis (axis 1), which StepGraph's buffers widen to max_request_len;
+    a retrieval-aware model's neighbour tensors come in a fixed shape (Featurizer.neighbours)."""
+    return v.dim() > 1 and not key.startswith("nb_")
+
+
 class StepGraph:
     """The sampling loop captured in CUDA graphs over static buffers: `prepare` (the request memory and every layer's
     cross-attention keys and values), one denoising step replayed once per step, and the last step.
@@ -37,9 +43,11 @@ class StepGraph:
     def __init__(self, model: CodeFusion, batch: dict, k: int, n: int, n_steps: int, clamp: bool):
         cfg, dev = model.cfg, model.embed.weight.device
         self.model, self.clamp = model, clamp
-        self.inp = {  # the batch's tensors, those with a token axis widened to max_request_len
+        self.inp = {  # the batch's tensors, those with a token axis widened to max_request_len (neighbours: fixed)
             key: torch.ones(
-                (v.shape[0], cfg.max_request_len, *v.shape[2:]) if v.dim() > 1 else v.shape, dtype=v.dtype, device=dev
+                (v.shape[0], cfg.max_request_len, *v.shape[2:]) if widened(key, v) else v.shape,
+                dtype=v.dtype,
+                device=dev,
             )
             for key, v in batch.items()
         }
@@ -71,7 +79,7 @@ class StepGraph:
         log-probabilities."""
         for key, buf in self.inp.items():
             v = batch[key]
-            (buf[:, : v.shape[1]] if v.dim() > 1 else buf).copy_(v)
+            (buf[:, : v.shape[1]] if widened(key, v) else buf).copy_(v)
         self.prep.replay()
         self.x.copy_(x)
         self.ts.copy_(torch.tensor(ts, dtype=torch.long), non_blocking=True)

@@ -98,11 +98,40 @@ class TokenEncoder(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg, cross=False) for _ in range(n_layers))
         self.ln = nn.LayerNorm(cfg.d_model)
 
-    def forward(self, emb: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
-        x = self.inp(emb) + self.pos.weight[: emb.shape[1]]
+    def forward(self, emb: torch.Tensor, lens: torch.Tensor, pos: torch.Tensor | None = None) -> torch.Tensor:
+        """emb (B, S, d_latent), lens (B,) >= 1; pos: each token's position embedding (B, S, d), by default its
+        index's."""
+        x = self.inp(emb) + (self.pos.weight[: emb.shape[1]] if pos is None else pos)
         for b in self.blocks:
             x = b(x, lens)
         return self.ln(x)  # (B, S, d)
+
+
+class NeighbourEncoder(nn.Module):
+    """Reads the r recalled pairs that the denoiser and decoder attend to beside the request (retrieval-aware
+    denoising). Each pair is its request's code tokens, then its command's, embedded with L like the literal stream,
+    so that a neighbour's command and the code being generated share their vectors and copying its structure is the
+    easy path. A command's tokens take the denoiser's position embeddings, so that its token j lines up with the
+    code's position j. Learned embeddings mark the side (request or command) and the neighbour's rank in recall."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.tokens = TokenEncoder(cfg, cfg.n_neighbour_layers)
+        self.side = nn.Embedding(2, cfg.d_model)
+        self.rank = nn.Embedding(cfg.n_neighbours, cfg.d_model)
+
+    def forward(self, emb: torch.Tensor, lens: torch.Tensor, split: torch.Tensor, code_pos: torch.Tensor):
+        """emb (B, r, L, d_latent); lens (B, r), 0 for an absent neighbour; split (B, r): where the command starts;
+        code_pos: the denoiser's position table (max_len, d), which numbers the command's tokens as the code being
+        generated is numbered. Returns (B, r, L, d)."""
+        B, r, L, _ = emb.shape
+        j = torch.arange(L, device=emb.device)[None, None, :]
+        command = j >= split[..., None]  # (B, r, L)
+        at = (j - split[..., None]).clamp(0, code_pos.shape[0] - 1)
+        pos = torch.where(command[..., None], code_pos[at], self.tokens.pos.weight[:L][None, None])
+        pos = pos + self.side(command.long()) + self.rank.weight[:r][None, :, None, :]  # (B, r, L, d)
+        out = self.tokens(emb.reshape(B * r, L, -1), lens.reshape(-1).clamp_min(1), pos.reshape(B * r, L, -1))
+        return out.view(B, r, L, -1)
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -168,6 +197,7 @@ class CodeFusion(nn.Module):
         else:
             self.minilm = None
             self.literal = TokenEncoder(cfg, cfg.n_encoder_layers)
+        self.neighbours = NeighbourEncoder(cfg) if cfg.n_neighbours else None
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_latent)  # L
         self.denoiser = Stack(cfg, cfg.n_denoiser_layers, timed=True)  # N
         self.decoder = Stack(cfg, cfg.n_decoder_layers, timed=False)  # D
@@ -177,7 +207,9 @@ class CodeFusion(nn.Module):
     # ---- encoder E -------------------------------------------------------------------------------------------
     def encode(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Request memory E_s (B, S, d) and its valid lengths (B,), from whichever streams the config has.
-        batch["enc_hidden"], when given, is MiniLM's output for enc_ids, already computed (generation with recall)."""
+        batch["enc_hidden"], when given, is MiniLM's output for enc_ids, already computed (generation with recall).
+        A retrieval-aware model appends its neighbours (batch["nb_ids"] (B, r, L), "nb_len", "nb_split" (B, r); see
+        NeighbourEncoder), each row's valid keys packed into one prefix; without them it reads the request alone."""
         parts = []
         if self.minilm is not None:
             lens = batch["enc_len"]
@@ -187,9 +219,15 @@ class CodeFusion(nn.Module):
         if self.literal is not None:
             lit = self.literal(self.code_embed(batch["lit_ids"]), batch["lit_len"])
             parts.append((lit, batch["lit_len"]))
+        if self.neighbours is not None and "nb_ids" in batch:
+            nb_len = batch["nb_len"]
+            nb = self.neighbours(self.code_embed(batch["nb_ids"]), nb_len, batch["nb_split"], self.denoiser.pos.weight)
+            parts += [(nb[:, i], nb_len[:, i]) for i in range(nb.shape[1])]
         mem, lens = parts[0]
-        if len(parts) == 2:
-            mem, lens = pack(mem, lens, *parts[1])
+        for part in parts[1:]:
+            mem, lens = pack(mem, lens, *part)
+        if len(parts) > 2 and not (mem.is_cuda and torch.cuda.is_current_stream_capturing()):
+            mem = mem[:, : int(lens.max())]  # neighbours are padded to a fixed width: drop the keys no row reads
         return mem, lens
 
     def train(self, mode: bool = True):

@@ -65,6 +65,24 @@ def evaluate(
     return predictions, {**run, "metrics": metrics}
 
 
+def nearest_neighbour(
+    gen: Generator, requests: list[str], lang: str, k: int, adapt: Callable[[str, str, str], str] | None = None
+) -> list[list[str]]:
+    """The nearest-neighbour baseline over the generator's memory: per request, the codes of its nearest known
+    requests (MiniLM cosine), one candidate per distinct code, nearest first; `adapt(request, code, known_request)`,
+    when given, rewrites each (the Bash pack's literal carrying)."""
+    from cfusion.recall.memory import sentence_vectors
+
+    queries = sentence_vectors(gen.model, gen.feat, requests)
+    _, idx = gen.memory.search(queries, 4 * k, lang)
+    m = gen.memory
+    out = []
+    for request, row in zip(requests, idx.tolist()):
+        codes = [adapt(request, m.codes[j], m.requests[j]) if adapt else m.codes[j] for j in row]
+        out.append(list(dict.fromkeys(codes))[:k])
+    return out
+
+
 def write_results(out: Path, predictions: list[dict], metrics: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "predictions.jsonl", "".join(json.dumps(p) + "\n" for p in predictions))

@@ -13,7 +13,7 @@ from cfusion.core.graphs import Replay
 from cfusion.core.int8 import quantize_linears
 from cfusion.core.model import CodeFusion, fast_attention
 from cfusion.core.tokenizer import CodeTokenizer
-from cfusion.data.slots import slot_request
+from cfusion.data.slots import slot_pair, slot_request
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.pipeline import DEFAULT_RECALL, DEFAULT_STEPS
 from cfusion.pipeline import recall as R
@@ -211,6 +211,11 @@ class Generator:
                 replay = self._replays.setdefault("rerank", Replay(self.reranker)) if self.graphs else None
                 rows = len(requests) * recall
                 reranked = R.rerank(self.reranker, self.feat.req_tok, requests, recalled, replay, rows)
+        if self.cfg.n_neighbours:  # a retrieval-aware model reads the nearest recalled pairs (none at recall 0)
+            near = [[(k.request, code) for code, k in mine.items()] for mine in recalled]
+            if self.cfg.value_slots:
+                near = [[slot_pair(nl, code, lang) for nl, code in mine] for mine in near]
+            batch.update({key: v.to(self.device) for key, v in self.feat.neighbours(near, lang).items()})
         key = (self.kernels,)  # the captured sampling graphs hold the kernels they were captured with
         with kernels.use(self.kernels):
             graphs, n = self._graphs if self.graphs else None, self.cfg.max_code_len[lang]

@@ -35,6 +35,7 @@ from cfusion.data.pairs import read_pairs, read_snippets
 from cfusion.data.slots import slot_pair
 from cfusion.errors import CheckpointError, UsageError
 from cfusion.train.masking import mask_code
+from cfusion.train.neighbours import drop, recall_neighbours
 
 STAGES = ("pretrain", "finetune")
 
@@ -62,6 +63,7 @@ class TrainArgs:
     cpd_prob: float = 0.5  # pre-training: chance a step is paragraph denoising rather than unconditional generation
     mask_rate: float = 0.3  # CPD: chance each identifier/keyword is masked
     workers: int = -1  # processes building batches ahead of the GPU; -1: 2 on CUDA, 0 (in the loop) on CPU
+    memory: list[str] = field(default_factory=list)  # extra known pairs a retrieval-aware model recalls from
     overrides: dict = field(default_factory=dict)  # ModelConfig fields (e.g. encoder_trainable)
 
     def __post_init__(self):
@@ -140,12 +142,16 @@ def global_batch_indices(n: int, batch_size: int, step: int, seed: int) -> list[
     return out
 
 
-def make_batch(feat: Featurizer, examples, idx, args: TrainArgs, rng: random.Random) -> dict:
+def make_batch(feat: Featurizer, examples, idx, args: TrainArgs, rng: random.Random, neighbours=None) -> dict:
+    """One batch of examples[idx]; `neighbours` (a retrieval-aware model's, by example) are cut to a random few."""
     nl = [examples[i][0] for i in idx]
     code = [examples[i][1] for i in idx]
     batch: dict = {"code_ids": feat.code(code, args.lang)}
     if args.stage == "finetune":
         batch.update(feat.requests(nl))
+        if neighbours is not None:
+            r = feat.cfg.n_neighbours
+            batch.update(feat.neighbours([drop(neighbours[i], rng, r) for i in idx], args.lang))
     elif rng.random() < args.cpd_prob:
         # CPD: E reads the code with identifiers and keywords masked and the model restores it. Each stream gets
         # its own mask token, from the same random draw.
@@ -163,8 +169,9 @@ class StepBatches(torch.utils.data.Dataset):
     """Item `step` is this rank's share of step `step`'s batch, noise included: a pure function of (seed, step), so
     worker processes can build batches ahead of the GPU and a resumed run still replays exactly."""
 
-    def __init__(self, feat: Featurizer, examples, args: TrainArgs, dist: Dist, T: int):
+    def __init__(self, feat: Featurizer, examples, args: TrainArgs, dist: Dist, T: int, neighbours=None):
         self.feat, self.examples, self.args, self.dist, self.T = feat, examples, args, dist, T
+        self.neighbours = neighbours
 
     def __len__(self) -> int:
         return self.args.steps
@@ -174,7 +181,8 @@ class StepBatches(torch.utils.data.Dataset):
         idx = global_batch_indices(len(self.examples), a.batch_size, step, a.seed)
         local = slice(d.rank * len(idx) // d.world, (d.rank + 1) * len(idx) // d.world)
         rng = random.Random(a.seed * 1_000_003 + step)
-        batch = make_batch(self.feat, self.examples, idx[local], a, rng)  # each rank featurises only its own rows
+        # each rank featurises only its own rows
+        batch = make_batch(self.feat, self.examples, idx[local], a, rng, self.neighbours)
         memory = "noise_memory" in batch
         noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step, memory, a.high_noise)
         batch.update({k: v[local] for k, v in noise.items()})
@@ -313,8 +321,19 @@ def train(
     if device.type == "cuda":
         fast_attention()
     cfg = model.cfg
+    feat = Featurizer(cfg, tok)
+    neighbours = None
+    if args.memory and not (cfg.n_neighbours and args.stage == "finetune"):
+        raise UsageError("--memory is for fine-tuning a retrieval-aware model", hint="add --set n_neighbours=4")
+    if cfg.n_neighbours and args.stage == "finetune":
+        extra = [(p.nl, p.code) for path in args.memory for p in read_pairs(path, lang=args.lang)]
+        neighbours = recall_neighbours(model, examples, extra, cfg.n_neighbours)
+        if dist.main:
+            log(f"neighbours: {cfg.n_neighbours} per pair, leave-one-out from {len(set(examples) | set(extra))} pairs")
     if cfg.value_slots and args.stage == "finetune":
         examples = [slot_pair(nl, code, args.lang) for nl, code in examples]
+        if neighbours is not None:
+            neighbours = [[slot_pair(nl, code, args.lang) for nl, code in mine] for mine in neighbours]
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(
         [p for _, p in trainable], lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0, fused=device.type == "cuda"
@@ -326,7 +345,6 @@ def train(
         run.mkdir(parents=True, exist_ok=True)
         (run / "train_args.json").write_text(json.dumps(dataclasses.asdict(args), indent=2))
     schedule = Schedule(cfg.diffusion_steps, cfg.schedule_offset)
-    feat = Featurizer(cfg, tok)
     net = model
     if dist.world > 1:
         # Pre-training's generation task skips the encoder, so the parameters in use change from step to step;
@@ -350,7 +368,7 @@ def train(
     step = start
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    batches = step_batches(StepBatches(feat, examples, args, dist, schedule.T), start, device)
+    batches = step_batches(StepBatches(feat, examples, args, dist, schedule.T, neighbours), start, device)
     for step, batch in zip(range(start, args.steps), batches):
         # Every random choice of a step derives from (seed, step): a resumed run replays exactly.
         torch.manual_seed(args.seed * 1_000_003 + step)  # dropout; the batch's own draws come from StepBatches

@@ -18,7 +18,8 @@ def inputs(B, H, n, S, D, dtype, device, seed=0):
     return *(t.to(device, dtype) for t in (q, k, v)), lens.to(device)
 
 
-@pytest.mark.parametrize("shape", [(3, 2, 47, 33, 24), (2, 1, 5, 130, 16), (4, 3, 64, 70, 64)])
+# The last: 48 code positions over a request and four recalled pairs (a retrieval-aware model's memory).
+@pytest.mark.parametrize("shape", [(3, 2, 47, 33, 24), (2, 1, 5, 130, 16), (4, 3, 64, 70, 64), (2, 2, 48, 333, 32)])
 def test_kernel_equals_reference(shape):
     from cfusion.kernels import cross_attention_triton
 
