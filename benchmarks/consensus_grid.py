@@ -31,7 +31,7 @@ import torch
 from cfusion import langs
 from cfusion.core.bundle import installed_model, load_model
 from cfusion.data.pairs import read_pairs
-from cfusion.eval.execution import Runner, same
+from cfusion.eval.execution import UNRUNNABLE, Runner, first_matches
 from cfusion.langs.bash.metrics import template_match
 from cfusion.pipeline import DEFAULT_STEPS
 from cfusion.pipeline.generator import Generator, answers, load_recall
@@ -95,15 +95,8 @@ def scores(rows: list[dict], weights: RankWeights, runner: Runner | None = None)
     tm = [template_match(t, r["refs"]) for t, r in zip(tops, rows)]
     if runner is None:
         return np.array([tm])
-    ok = runner.runnable(c for r in rows for c in r["refs"])
-    runner.run(tops)
-    ex = [
-        float(any(same(runner.outcomes[t], runner.outcomes[c]) for c in r["refs"] if ok[c]))
-        if any(ok[c] for c in r["refs"])
-        else np.nan
-        for t, r in zip(tops, rows)
-    ]
-    return np.array([tm, ex])
+    found = first_matches([[t] for t in tops], [r["refs"] for r in rows], runner, 1)
+    return np.array([tm, [np.nan if m == UNRUNNABLE else float(m is not None) for m in found]])
 
 
 def grid(folders: list[Path], model: Path | None, execute: bool, combos: str = "") -> None:

@@ -70,6 +70,28 @@ class Runner:
         return {r: meaningful(self.outcomes[r]) and self.repeats.get(r, False) for r in refs}
 
 
+UNRUNNABLE = -1  # first_matches' answer for a request none of whose references runs
+
+
+def first_matches(
+    candidates: list[list[str]],
+    references: list[list[str]],
+    runner: Runner,
+    k: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[int | None]:
+    """Per request, the index of the first of its first k candidates that matches one of its runnable references:
+    None when none does, UNRUNNABLE when no reference runs (only candidates of runnable requests are run)."""
+    ok = runner.runnable(r for refs in references for r in refs)
+    rows = [(cands[:k], [r for r in refs if ok[r]]) for cands, refs in zip(candidates, references)]
+    runner.run((c for cands, refs in rows if refs for c in cands), progress)
+    out: list[int | None] = []
+    for cands, refs in rows:
+        hits = [i for i, c in enumerate(cands) if any(same(runner.outcomes[c], runner.outcomes[r]) for r in refs)]
+        out.append(UNRUNNABLE if not refs else hits[0] if hits else None)
+    return out
+
+
 def score(
     candidates: list[list[str]],
     references: list[list[str]],
@@ -79,14 +101,7 @@ def score(
 ) -> dict:
     """exec@k in percent over the requests with a runnable reference (`exec_n` of them): a request is solved at k
     when one of its first k candidates matches one of its runnable references."""
-    ok = runner.runnable(r for refs in references for r in refs)
-    rows = [(cands, [r for r in refs if ok[r]]) for cands, refs in zip(candidates, references)]
-    rows = [(cands[: max(ks)], refs) for cands, refs in rows if refs]
-    runner.run((c for cands, _ in rows for c in cands), progress)
-    first_match = []
-    for cands, refs in rows:
-        hits = [i for i, c in enumerate(cands) if any(same(runner.outcomes[c], runner.outcomes[r]) for r in refs)]
-        first_match.append(hits[0] if hits else None)
-    n = len(rows)
-    result = {f"exec@{k}": 100.0 * sum(m is not None and m < k for m in first_match) / max(1, n) for k in ks}
+    found = [m for m in first_matches(candidates, references, runner, max(ks), progress) if m != UNRUNNABLE]
+    n = len(found)
+    result = {f"exec@{k}": 100.0 * sum(m is not None and m < k for m in found) / max(1, n) for k in ks}
     return {**result, "exec_n": n}

@@ -56,18 +56,24 @@ def holding(texts: list[str]) -> Counter:
 
 
 def sentence_vectors(model, feat, texts: list[str], batch: int = 256) -> torch.Tensor:
-    """Unit-length MiniLM sentence vectors (mean over the request's tokens) of `texts`: (B, 384) float32."""
-    from cfusion.core.features import pad
-
+    """Unit-length MiniLM sentence vectors (mean over the request's tokens) of `texts`, by the model's own MiniLM:
+    (B, 384) float32."""
     if model.minilm is None or feat.req_tok is None:
         raise CheckpointError("recall needs a model with the MiniLM encoder")
-    dev = next(model.minilm.parameters()).device
+    return encode_sentences(model.minilm, feat.req_tok, texts, batch)
+
+
+def encode_sentences(minilm, req_tok, texts: list[str], batch: int = 256) -> torch.Tensor:
+    """sentence_vectors by a given MiniLM and its request tokenizer: (B, width) float32 on the CPU."""
+    from cfusion.core.features import pad
+
+    dev = next(minilm.parameters()).device
     out = []
     for i in range(0, len(texts), batch):
-        ids, lens = pad(feat.req_tok.encode_batch(texts[i : i + batch]))
+        ids, lens = pad(req_tok.encode_batch(texts[i : i + batch]))
         ids, lens = ids.to(dev), lens.to(dev)
         with torch.no_grad():
-            out.append(mean_pool(model.minilm(ids, lens), lens))
+            out.append(mean_pool(minilm(ids, lens), lens))
     return torch.cat(out)
 
 

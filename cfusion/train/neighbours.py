@@ -7,9 +7,8 @@ import random
 
 import torch
 
-from cfusion.core.features import pad
 from cfusion.core.tokenizer import RequestTokenizer
-from cfusion.recall.memory import mean_pool
+from cfusion.recall.memory import encode_sentences
 
 Pair = tuple[str, str]  # (request, code)
 
@@ -27,22 +26,15 @@ def leave_one_out(vectors: torch.Tensor, own: list[int], r: int, chunk: int = 10
     return out
 
 
-def request_vectors(model, texts: list[str], batch: int = 256) -> torch.Tensor:
-    """Unit MiniLM sentence vectors of texts, as a memory holds them: the model's own MiniLM, or for a model with the
-    scratch encoder (tests' tiny models) one loaded for the search alone."""
+def request_vectors(model, texts: list[str]) -> torch.Tensor:
+    """Unit MiniLM sentence vectors of texts, as a memory holds them: by the model's own MiniLM, or for a model with
+    the scratch encoder (tests' tiny models) by one loaded for the search alone."""
     minilm = model.minilm
     if minilm is None:
         from cfusion.core.minilm import load_minilm
 
         minilm = load_minilm().eval()
-    dev = next(minilm.parameters()).device
-    tok = RequestTokenizer(model.cfg.max_request_len)
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(texts), batch):
-            ids, lens = (x.to(dev) for x in pad(tok.encode_batch(texts[i : i + batch])))
-            out.append(mean_pool(minilm(ids, lens), lens))
-    return torch.cat(out).float()
+    return encode_sentences(minilm, RequestTokenizer(model.cfg.max_request_len), texts)
 
 
 def recall_neighbours(model, examples: list[Pair], extra: list[Pair], r: int) -> list[list[Pair]]:

@@ -71,29 +71,26 @@ def test_a_tiny_retrieval_aware_model_copies_a_file_name_into_a_neighbours_comma
     """Only the neighbour says which command a test request's phrase means, and only the request says which file.
     Trained with neighbours recalled leave-one-out, a tiny model answers many of them exactly; the same model with
     an empty memory can only guess the template (1 in 6)."""
+    from conftest import tiny_args
+
     from cfusion.core.bundle import load_model
     from cfusion.core.diffusion import Schedule
     from cfusion.core.features import Featurizer
     from cfusion.pipeline.sample import cut
-    from cfusion.train.diffusion import TrainArgs, train
+    from cfusion.train.diffusion import train
 
     train_pairs, test = toy(groups=400, per=3, test_groups=40)
     data = tmp_path / "train.jsonl"
     data.write_text("".join(json.dumps({"nl": nl, "code": c, "lang": "bash"}) + "\n" for nl, c in train_pairs))
-    args = TrainArgs(
-        stage="finetune",
-        lang="bash",
-        data=[str(data)],
-        out=str(tmp_path / "run"),
-        preset="tiny",
+    args = tiny_args(
+        tmp_path,
+        data,
         steps=800,
         batch_size=32,
-        lr=3e-3,
         warmup=20,
         ema_decay=0.95,
         ckpt_every=800,
         log_every=100,
-        device="cpu",
         overrides={"n_neighbours": 2},
     )
     model, tok, _ = load_model(train(args, log=lambda m: None))
