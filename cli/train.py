@@ -34,6 +34,9 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     workers: int = typer.Option(-1, "--workers", help="Batch-building processes; -1: 2 on CUDA, 0 on CPU."),
     seed: int = typer.Option(0, "--seed"),
+    graphs: bool = typer.Option(
+        True, "--graphs/--no-graphs", help="Replay the step from CUDA graphs (one CUDA process; eager otherwise)."
+    ),
     set_: list[str] = typer.Option([], "--set", help="Model field override, e.g. --set encoder_trainable=true."),
     memory: list[Path] = typer.Option(
         [], "--memory", help="More known pairs (JSONL) that a retrieval-aware model's neighbours come from."
@@ -82,6 +85,7 @@ def train(
         seed=seed,
         device=device,
         workers=workers,
+        graphs=graphs,
         overrides=overrides,
         memory=[str(p) for p in memory],
     )

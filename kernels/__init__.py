@@ -16,7 +16,7 @@ import torch
 from cfusion.errors import CfusionError
 from cfusion.kernels._triton import INSTALLED as HAVE_TRITON
 from cfusion.kernels._triton import INTERPRET, triton
-from cfusion.kernels.argmax_head import argmax_head_ref, argmax_head_triton
+from cfusion.kernels.argmax_head import argmax_head_ref, argmax_head_triton, argmax_rows_triton
 from cfusion.kernels.cross_attention import cross_attention_ref, cross_attention_triton
 from cfusion.kernels.noise_update import noise_update_ref, noise_update_triton
 
@@ -86,7 +86,7 @@ def argmax_rows(h, weight, bias=None):
     """argmax_v (h W^T + b) (ties to the lowest index) without the score: the torch path skips the logsumexp, a fifth
     of a CPU request when clamping at every step."""
     if _triton_for(h, weight):
-        return argmax_head_triton(h, weight, bias)[0]
+        return argmax_rows_triton(h, weight, bias)
     return torch.nn.functional.linear(h, weight, bias).float().argmax(dim=-1)
 
 
@@ -106,4 +106,5 @@ __all__ = [
     "noise_update_triton",
     "cross_attention_triton",
     "argmax_head_triton",
+    "argmax_rows_triton",
 ]

@@ -34,6 +34,7 @@ from cfusion.core.tokenizer import MASK, CodeTokenizer, RequestTokenizer, choose
 from cfusion.data.pairs import read_pairs, read_snippets
 from cfusion.data.slots import slot_pair
 from cfusion.errors import CheckpointError, UsageError
+from cfusion.train.graphed import GraphedStep, pad_requests
 from cfusion.train.masking import mask_code
 from cfusion.train.neighbours import drop, recall_neighbours
 
@@ -63,6 +64,7 @@ class TrainArgs:
     cpd_prob: float = 0.5  # pre-training: chance a step is paragraph denoising rather than unconditional generation
     mask_rate: float = 0.3  # CPD: chance each identifier/keyword is masked
     workers: int = -1  # processes building batches ahead of the GPU; -1: 2 on CUDA, 0 (in the loop) on CPU
+    graphs: bool = True  # capture the step in CUDA graphs (cfusion.train.graphed) when one CUDA process trains
     memory: list[str] = field(default_factory=list)  # extra known pairs a retrieval-aware model recalls from
     overrides: dict = field(default_factory=dict)  # ModelConfig fields (e.g. encoder_trainable)
 
@@ -169,9 +171,11 @@ class StepBatches(torch.utils.data.Dataset):
     """Item `step` is this rank's share of step `step`'s batch, noise included: a pure function of (seed, step), so
     worker processes can build batches ahead of the GPU and a resumed run still replays exactly."""
 
-    def __init__(self, feat: Featurizer, examples, args: TrainArgs, dist: Dist, T: int, neighbours=None):
+    def __init__(
+        self, feat: Featurizer, examples, args: TrainArgs, dist: Dist, T: int, neighbours=None, bucketed=False
+    ):
         self.feat, self.examples, self.args, self.dist, self.T = feat, examples, args, dist, T
-        self.neighbours = neighbours
+        self.neighbours, self.bucketed = neighbours, bucketed  # bucketed: request widths padded for CUDA graphs
 
     def __len__(self) -> int:
         return self.args.steps
@@ -186,7 +190,7 @@ class StepBatches(torch.utils.data.Dataset):
         memory = "noise_memory" in batch
         noise = draw_noise(len(idx), self.feat.cfg, a.lang, self.T, a.seed, step, memory, a.high_noise)
         batch.update({k: v[local] for k, v in noise.items()})
-        return batch
+        return pad_requests(batch, self.feat.cfg.max_request_len) if self.bucketed else batch
 
 
 def step_batches(ds: StepBatches, start: int, device: torch.device):
@@ -335,8 +339,17 @@ def train(
         if neighbours is not None:
             neighbours = [[slot_pair(nl, code, args.lang) for nl, code in mine] for mine in neighbours]
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    graphed = args.graphs and device.type == "cuda" and dist.world == 1
+    if dist.main:
+        why = "" if graphed else (" (off)" if not args.graphs else " (DDP)" if dist.world > 1 else f" ({device.type})")
+        log("training step: " + ("captured in CUDA graphs" if graphed else "eager" + why))
     opt = torch.optim.AdamW(
-        [p for _, p in trainable], lr=args.lr, betas=(0.9, 0.999), weight_decay=0.0, fused=device.type == "cuda"
+        [p for _, p in trainable],
+        lr=torch.tensor(args.lr, device=device) if graphed else args.lr,  # a tensor that every replay reads
+        betas=(0.9, 0.999),
+        weight_decay=0.0,
+        fused=device.type == "cuda",
+        capturable=graphed,
     )
     ema = {n: p.detach().clone().float() for n, p in trainable}
     start = restore(latest, model, ema, opt, args) if latest is not None else 0
@@ -368,19 +381,27 @@ def train(
     step = start
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    batches = step_batches(StepBatches(feat, examples, args, dist, schedule.T, neighbours), start, device)
+    params = [p for _, p in trainable]
+    step_graphs = GraphedStep(net, schedule, opt, params, args.grad_clip) if graphed else None
+    batches = step_batches(StepBatches(feat, examples, args, dist, schedule.T, neighbours, graphed), start, device)
     for step, batch in zip(range(start, args.steps), batches):
         # Every random choice of a step derives from (seed, step): a resumed run replays exactly.
         torch.manual_seed(args.seed * 1_000_003 + step)  # dropout; the batch's own draws come from StepBatches
-        batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, args)
-        with amp:
-            out = net(batch, schedule)
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        gnorm = torch.nn.utils.clip_grad_norm_([p for _, p in trainable], args.grad_clip)
-        opt.step()
+        if step_graphs is not None:
+            for g in opt.param_groups:
+                g["lr"].fill_(lr_at(step, args))
+            out = dict(step_graphs(batch))  # the host batch is copied straight into the graph's input buffers
+            gnorm = out.pop("grad_norm")
+        else:
+            batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, args)
+            with amp:
+                out = net(batch, schedule)
+            opt.zero_grad(set_to_none=True)
+            out["loss"].backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(params, args.grad_clip)
+            opt.step()
         decay = min(args.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():  # one fused update over all tensors: a loop would launch one kernel per tensor
             torch._foreach_lerp_(ema_list, [p.detach() for _, p in trainable], 1 - decay)
@@ -399,6 +420,8 @@ def train(
             )
             if device.type == "cuda":
                 rec["peak_mem_gb"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
+            if step_graphs is not None:
+                rec["capture_s"] = round(step_graphs.capture_s, 2)  # total so far, apart from the steady state
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             t0, last = now, done

@@ -85,11 +85,12 @@ def test_kernel_equals_reference_on_gpu(dtype, tol, shape):
     """The kernel accumulates the logits in fp32, while the reference rounds them to the input dtype first (many
     bf16 ties). So: winners' scores within tolerance of the reference, and indices equal to the exact (float64)
     argmax wherever the top two logits are apart by more than fp32 rounding."""
-    from cfusion.kernels import argmax_head_triton
+    from cfusion.kernels import argmax_head_triton, argmax_rows_triton
 
     dev = gpu_device()
     h, w, b = inputs(*shape, dtype, dev)
     ids, score = argmax_head_triton(h, w, b)
+    assert torch.equal(argmax_rows_triton(h, w, b), ids)
     _, want_score = argmax_head_ref(h, w, b)
     torch.testing.assert_close(score, want_score, rtol=tol, atol=tol)
     exact = torch.nn.functional.linear(h.double(), w.double(), b.double())
@@ -97,3 +98,42 @@ def test_kernel_equals_reference_on_gpu(dtype, tol, shape):
     clear = (top2.values[:, 0] - top2.values[:, 1]) > 1e-3
     assert clear.float().mean() > 0.9
     assert torch.equal(ids[clear], top2.indices[clear, 0])
+
+
+@pytest.mark.parametrize("shape", [(5, 16, 300), (64 * 256 + 3, 20, 130)])
+def test_both_paths_over_repeated_calls(shape):
+    """Few rows split the vocabulary and merge in the launch's last program per row block, which resets its counter;
+    many rows (over 256 row blocks) take the whole vocabulary in each program. Three calls in a row on new inputs
+    must each equal the reference: a counter left set would skip the next call's merge. The ids-only variant (no
+    log-normaliser) shares the counters."""
+    from cfusion.kernels import argmax_head_triton, argmax_rows_triton
+
+    dev = triton_device()
+    for seed in range(3):
+        h, w, b = inputs(*shape, torch.float32, dev, seed=seed)
+        ids, score = argmax_head_triton(h, w, b)
+        want_ids, want_score = argmax_head_ref(h, w, b)
+        assert torch.equal(ids, want_ids) and torch.equal(argmax_rows_triton(h, w, b), want_ids)
+        torch.testing.assert_close(score, want_score, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.gpu
+def test_kernel_in_a_cuda_graph():
+    """Inside a CUDA graph (the sampling loop's) the kernel's counters belong to the graph: replays on new inputs
+    equal the reference, and eager calls between them are unaffected."""
+    from cfusion.core.graphs import capture
+    from cfusion.kernels import argmax_head_triton
+
+    dev = gpu_device()
+    h, w, b = inputs(320, 128, 8000, torch.float32, dev)
+    graph, out = capture(lambda: argmax_head_triton(h, w, b), torch.device(dev))
+    for seed in range(1, 4):
+        h2, _, _ = inputs(320, 128, 8000, torch.float32, dev, seed=seed)
+        h.copy_(h2)
+        graph.replay()
+        eager = argmax_head_triton(h2, w, b)
+        torch.cuda.synchronize()
+        want_ids, want_score = argmax_head_ref(h2, w, b)
+        for ids, score in (out, eager):
+            assert torch.equal(ids, want_ids)
+            torch.testing.assert_close(score, want_score, rtol=1e-4, atol=1e-4)
