@@ -103,8 +103,8 @@ _counters: dict = {}
 @functools.lru_cache(maxsize=256)
 def plan(M: int, V: int, D: int, block_m: int = 64, block_v: int = 0, programs: int = PROGRAMS, warps: int = 4):
     """(BLOCK_M, BLOCK_V, BLOCK_D, row blocks, vocabulary slices, columns per slice, warps) for an (M, D) x (D, V)
-    head. block_v 0: 128 columns, or 64 when D > 128. The defaults were chosen on the H100 by
-    benchmarks/argmax_head_configs.py."""
+    head. block_v 0: 128 columns, or 64 when D > 128. The defaults are the fastest tiling of the grid that
+    `benchmarks/argmax_head_configs.py --grid` times on an H100 (benchmarks/RESULTS.md)."""
     BLOCK_D = max(16, triton.next_power_of_2(D))
     BLOCK_M = min(block_m, max(16, triton.next_power_of_2(M)))
     BLOCK_V = block_v or (128 if BLOCK_D <= 128 else 64)
