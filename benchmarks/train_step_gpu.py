@@ -43,15 +43,6 @@ def run(data: str, out: Path, preset: str, steps: int, batch: int, graphs: bool,
     }
 
 
-def eager_step(model, sched, opt, params, batch) -> None:
-    with torch.autocast("cuda", dtype=torch.bfloat16):
-        loss = model(batch, sched)["loss"]
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    opt.step()
-
-
 def step_ms(data: str, out: Path, preset: str, batch: int, reps: int = 50) -> dict:
     """Wall and GPU milliseconds of one fine-tuning step on a fixed batch, eager and replayed (no data loading)."""
     from torch.profiler import ProfilerActivity, profile
@@ -60,7 +51,7 @@ def step_ms(data: str, out: Path, preset: str, batch: int, reps: int = 50) -> di
     from cfusion.core.features import Featurizer
     from cfusion.core.model import fast_attention
     from cfusion.train.diffusion import Dist, StepBatches, build_model, load_examples
-    from cfusion.train.graphed import GraphedStep
+    from cfusion.train.graphed import GraphedStep, train_step
 
     args = _args(data, out, preset, reps, batch, True, 0)
     examples = load_examples(args)
@@ -79,7 +70,7 @@ def step_ms(data: str, out: Path, preset: str, batch: int, reps: int = 50) -> di
         if graphed:
             one = lambda g=GraphedStep(model, sched, opt, params, 1.0): g(on_gpu)  # noqa: E731
         else:
-            one = lambda opt=opt: eager_step(model, sched, opt, params, on_gpu)  # noqa: E731
+            one = lambda opt=opt: train_step(model, sched, opt, params, 1.0, on_gpu)  # noqa: E731
         for _ in range(5):
             one()
         torch.cuda.synchronize()

@@ -34,7 +34,7 @@ from cfusion.core.tokenizer import MASK, CodeTokenizer, RequestTokenizer, choose
 from cfusion.data.pairs import read_pairs, read_snippets
 from cfusion.data.slots import slot_pair
 from cfusion.errors import CheckpointError, UsageError
-from cfusion.train.graphed import GraphedStep, pad_requests
+from cfusion.train.graphed import GraphedStep, pad_requests, train_step
 from cfusion.train.masking import mask_code
 from cfusion.train.neighbours import drop, recall_neighbours
 
@@ -369,9 +369,6 @@ def train(
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None, **{**opts, **ddp_options()}
         )
-    amp = (
-        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
-    )
     metrics_path = run / "metrics.jsonl"
     if dist.main and start and metrics_path.exists():
         # Steps logged after the checkpoint we resume from will be run (and logged) again: drop them.
@@ -391,17 +388,12 @@ def train(
             for g in opt.param_groups:
                 g["lr"].fill_(lr_at(step, args))
             out = dict(step_graphs(batch))  # the host batch is copied straight into the graph's input buffers
-            gnorm = out.pop("grad_norm")
         else:
             batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, args)
-            with amp:
-                out = net(batch, schedule)
-            opt.zero_grad(set_to_none=True)
-            out["loss"].backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(params, args.grad_clip)
-            opt.step()
+            out = train_step(net, schedule, opt, params, args.grad_clip, batch)
+        gnorm = out.pop("grad_norm")
         decay = min(args.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():  # one fused update over all tensors: a loop would launch one kernel per tensor
             torch._foreach_lerp_(ema_list, [p.detach() for _, p in trainable], 1 - decay)

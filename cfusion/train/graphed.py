@@ -1,9 +1,10 @@
 """The training step in CUDA graphs: forward, backward, gradient clipping and AdamW replayed with one launch.
 
 A fine-tuning step launches some 1,600 (`small`) to 2,600 (`base`) kernels, and launching them from Python takes
-longer than the GPU takes to run them (benchmarks/train_step_gpu.py). Request tensors are padded to a bucket width (a multiple of 16 tokens), so each (task, width) is captured
-once and replayed from then on. A replay computes what the eager step computes, on the same inputs: padding keys are
-never attended to, as attention takes each row's length.
+longer than the GPU takes to run them (benchmarks/train_step_gpu.py). Request tensors are padded to a bucket width
+(a multiple of 16 tokens), so each (task, width) is captured once and replayed from then on. A replay computes what
+the eager step (train_step) computes, on the same inputs: padding keys are never attended to, as attention takes
+each row's length.
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ STEP = 16  # bucket granularity: batches of 128 Bash requests pad 12 % past thei
 def bucket(width: int, cap: int) -> int:
     """The smallest multiple of STEP >= width (at least STEP), at most cap."""
     return min(max(1, -(-width // STEP)) * STEP, cap)
+
+
+def train_step(net, schedule, opt, params: list[torch.Tensor], clip: float, batch: dict, cache: bool = True) -> dict:
+    """One optimizer step on `batch`: forward (bf16 autocast on CUDA), backward, gradient clipping, AdamW. Returns the
+    loss terms and the gradient norm. GraphedStep captures this same step with `cache` off: the autocast cache would
+    keep a bf16 copy of a weight made outside the graph, replayed stale."""
+    cuda = params[0].is_cuda
+    with torch.autocast("cuda" if cuda else "cpu", dtype=torch.bfloat16, enabled=cuda, cache_enabled=cache):
+        out = net(batch, schedule)
+    opt.zero_grad(set_to_none=True)  # the backward writes fresh gradients (in a graph: into the graph's memory)
+    out["loss"].backward()
+    gnorm = torch.nn.utils.clip_grad_norm_(params, clip)
+    opt.step()
+    return {**out, "grad_norm": gnorm}
 
 
 def pad_requests(batch: dict, cap: int) -> dict:
@@ -58,13 +73,7 @@ class GraphedStep:
         return tuple(sorted((k, tuple(v.shape) if torch.is_tensor(v) else v) for k, v in batch.items()))
 
     def _fn(self, inp: dict) -> dict:
-        # The autocast cache is off: a cached bf16 copy of a weight, made outside the graph, would be replayed stale.
-        with torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):
-            out = self.net(inp, self.schedule)
-        out["loss"].backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(self.params, self.clip, foreach=True)
-        self.opt.step()
-        return {**out, "grad_norm": gnorm}
+        return train_step(self.net, self.schedule, self.opt, self.params, self.clip, inp, cache=False)
 
     def _snapshot(self) -> tuple[list[torch.Tensor], dict]:
         state = {id(p): {k: v.clone() for k, v in s.items()} for p, s in self.opt.state.items()}
@@ -95,12 +104,10 @@ class GraphedStep:
         self.stream.wait_stream(torch.cuda.current_stream(dev))
         with torch.cuda.stream(self.stream):
             for _ in range(2):
-                self.opt.zero_grad(set_to_none=True)
                 self._fn(inp)
         torch.cuda.current_stream(dev).wait_stream(self.stream)
         self._restore(saved)
         graph = torch.cuda.CUDAGraph()
-        self.opt.zero_grad(set_to_none=True)  # the backward then writes its gradients, never accumulates
         # thread_local: the data loader's pin-memory thread may allocate pinned memory while this thread captures
         with torch.cuda.graph(graph, pool=self.pool, stream=self.stream, capture_error_mode="thread_local"):
             out = self._fn(inp)

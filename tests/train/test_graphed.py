@@ -1,12 +1,13 @@
 """The training step in CUDA graphs: bucketed request widths change no loss; on a GPU, replays train as the eager
 step does, capturing changes no weight, and a killed graphed run resumes to the same weights."""
 
+import copy
 import json
 import random
 
 import pytest
 import torch
-from conftest import gpu_device, tiny_args
+from conftest import gpu_device, tiny_args, write_jsonl
 
 from cfusion.core.config import preset
 from cfusion.core.diffusion import Schedule
@@ -30,8 +31,24 @@ def pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
 
 
 def write_pairs(path, n=96):
-    path.write_text("".join(json.dumps({"nl": nl, "code": code, "lang": "bash"}) + "\n" for nl, code in pairs(n)))
-    return path
+    return write_jsonl(path, [{"nl": nl, "code": code, "lang": "bash"} for nl, code in pairs(n)])
+
+
+def tiny_batch(n: int, **cfg) -> tuple:
+    """A tiny model (code length 12) and one training batch of n toy pairs: model, schedule, batch."""
+    torch.manual_seed(0)
+    cfg = preset("tiny", max_code_len={"bash": 12}, **cfg)
+    data = pairs(n)
+    tok = CodeTokenizer.train([t for p in data for t in p] * 5, cfg.vocab_size)
+    cfg.vocab_size = tok.vocab_size
+    feat, sched = Featurizer(cfg, tok), Schedule(cfg.diffusion_steps, cfg.schedule_offset)
+    batch = {
+        "code_ids": feat.code([c for _, c in data], "bash"),
+        **feat.requests([nl for nl, _ in data]),
+        "t": torch.randint(0, sched.T, (n,)),
+        "noise": torch.randn(n, 12, cfg.d_latent),
+    }
+    return CodeFusion(cfg), sched, batch
 
 
 def test_bucket_widths():
@@ -42,20 +59,9 @@ def test_bucket_widths():
 @pytest.mark.parametrize("encoder", ["scratch", "minilm"])
 def test_padding_requests_to_a_bucket_changes_no_loss(encoder):
     """The graphs' inputs are padded to a bucket width; every key past a row's length must stay unread."""
-    torch.manual_seed(0)
     extra = {"n_literal_layers": 1} if encoder == "minilm" else {}
-    cfg = preset("tiny", encoder=encoder, max_code_len={"bash": 12}, **extra)
-    data = pairs(8)
-    tok = CodeTokenizer.train([t for p in data for t in p] * 5, cfg.vocab_size)
-    cfg.vocab_size = tok.vocab_size
-    model, feat = CodeFusion(cfg).eval(), Featurizer(cfg, tok)
-    sched = Schedule(cfg.diffusion_steps, cfg.schedule_offset)
-    batch = {
-        "code_ids": feat.code([c for _, c in data], "bash"),
-        **feat.requests([nl for nl, _ in data]),
-        "t": torch.randint(0, sched.T, (8,)),
-        "noise": torch.randn(8, 12, cfg.d_latent),
-    }
+    model, sched, batch = tiny_batch(8, encoder=encoder, **extra)
+    cfg = model.eval().cfg
     padded = pad_requests(dict(batch), cfg.max_request_len)
     for key in ("enc_ids", "lit_ids"):
         if key in batch:
@@ -109,25 +115,14 @@ def test_graphed_training_follows_the_eager_loss_curve(tmp_path, stage):
 def test_capturing_changes_no_weight(tmp_path):
     """Warm-up steps run before a capture; the parameters and AdamW's state go back, so the first replayed step
     equals one eager step from the same start."""
-    from cfusion.train.graphed import GraphedStep
+    from cfusion.train.graphed import GraphedStep, train_step
 
     dev = torch.device(gpu_device())
-    data = pairs(16)
-    cfg = preset("tiny", max_code_len={"bash": 12})
-    tok = CodeTokenizer.train([t for p in data for t in p] * 5, cfg.vocab_size)
-    cfg.vocab_size = tok.vocab_size
-    feat, sched = Featurizer(cfg, tok), Schedule(cfg.diffusion_steps, cfg.schedule_offset)
-    batch = {
-        "code_ids": feat.code([c for _, c in data], "bash"),
-        **feat.requests([nl for nl, _ in data]),
-        "t": torch.randint(0, sched.T, (16,)),
-        "noise": torch.randn(16, 12, cfg.d_latent),
-    }
-    batch = pad_requests(batch, cfg.max_request_len)
+    model0, sched, batch = tiny_batch(16)
+    batch = pad_requests(batch, model0.cfg.max_request_len)
     after = []
     for graphed in (False, True):
-        torch.manual_seed(0)
-        model = CodeFusion(cfg).to(dev).train()
+        model = copy.deepcopy(model0).to(dev).train()
         params = list(model.parameters())
         start = [p.detach().clone() for p in params]
         lr = torch.tensor(1e-3, device=dev) if graphed else 1e-3
@@ -135,11 +130,7 @@ def test_capturing_changes_no_weight(tmp_path):
         if graphed:
             GraphedStep(model, sched, opt, params, 1.0)(batch)
         else:
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                out = model({k: v.to(dev) for k, v in batch.items()}, sched)
-            out["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
+            train_step(model, sched, opt, params, 1.0, {k: v.to(dev) for k, v in batch.items()})
         after.append([p.detach().clone() for p in params])
     for a, b in zip(*after):
         torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-4)
