@@ -8,7 +8,8 @@ ones (cfusion.pipeline). On the CodeFusion Bash test split the nearest known com
 Stored in the model folder:
 - `memory.safetensors`: the vectors in 4 bits per dimension (192 bytes a pair at width 384) with one scale per
   dimension; search quality is that of float32 within 0.1 point of template match;
-- `memory.json.gz`: the requests, codes and languages, in the same order, and which pairs are extra.
+- `memory.json.gz`: the requests, codes and languages, in the same order, which pairs are extra, and how many
+  requests and codes hold each word (`holding`, what `shared` reads; counted when an older file lacks it).
 
 Extra pairs (`build(..., extra=...)`) are recalled like the others, but the ranking trusts them less
 (RankWeights.extra_penalty): the shipped Bash memory holds NL2Bash's pairs, and tldr-pages and cheatsheets
@@ -48,7 +49,8 @@ def literal_words(text: str) -> frozenset[str]:
 
 def holding(texts: list[str]) -> Counter:
     """word -> how many of `texts` hold it (literal_words), counted without filling literal_words' cache: 0.13 s
-    for the Bash memory's 35,000 texts on a 2-core CPU, paid at a process's first request."""
+    for the Bash memory's 35,000 texts on a 2-core CPU, so it is stored with the memory rather than counted at a
+    process's first request."""
     out: Counter = Counter()
     for text in texts:
         out.update(literal_words.__wrapped__(text))
@@ -157,16 +159,22 @@ class Memory:
         -name 'm?' -exec ./fixmbox {} +`) is likely a rewording of its request; common words (`files`) count nothing."""
         if self.extra[j]:
             return 0.0
+        n = len(self.codes)
+        rarity = (math.log(n / (1 + self.holding[w])) for w in literal_words(request) & literal_words(self.codes[j]))
+        return sum(r for r in rarity if r > RARE)
+
+    @property
+    def holding(self) -> Counter:
+        """word -> the known requests and commands that hold it (as stored, or counted at first use)."""
         if self._holding is None:
             self._holding = holding(self.requests + self.codes)
-        n = len(self.codes)
-        rarity = (math.log(n / (1 + self._holding[w])) for w in literal_words(request) & literal_words(self.codes[j]))
-        return sum(r for r in rarity if r > RARE)
+        return self._holding
 
     def save(self, folder: Path) -> None:
         codes, scale = quantize(self.vectors)
         save_tensors({"codes": codes, "scale": scale}, folder, NAME)
         pairs = {"requests": self.requests, "codes": self.codes, "langs": self.langs, "extra": self.extra}
+        pairs["holding"] = dict(sorted(self.holding.items()))
         text = json.dumps(pairs, ensure_ascii=False)
         write_bytes_atomic(Path(folder) / f"{NAME}.json.gz", gzip.compress(text.encode(), mtime=0))
 
@@ -182,6 +190,11 @@ class Memory:
             pairs = json.loads(gzip.decompress(path.read_bytes()))
             requests, codes, langs = pairs["requests"], pairs["codes"], pairs["langs"]
             extra = [bool(x) for x in pairs.get("extra", [False] * len(codes))]  # no "extra": an older file
+            held = pairs.get("holding")  # none: an older file, counted at first use
+            if held is not None and not (
+                isinstance(held, dict) and all(isinstance(w, str) and type(n) is int for w, n in held.items())
+            ):
+                raise ValueError("holding must map words to counts")
         except FileNotFoundError:
             raise CheckpointError(f"memory vectors without their pairs: {path} is missing") from None
         except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
@@ -189,4 +202,6 @@ class Memory:
         rows = t["codes"].shape[0] if "codes" in t and "scale" in t else -1
         if not rows == len(codes) == len(requests) == len(langs) == len(extra):
             raise CheckpointError(f"memory vectors and pairs disagree in {folder}")
-        return cls(requests, codes, langs, dequantize(t["codes"], t["scale"]), extra)
+        memory = cls(requests, codes, langs, dequantize(t["codes"], t["scale"]), extra)
+        memory._holding = Counter(held) if held is not None else None
+        return memory

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from cfusion.core.checkpoint import load_tensors, read_json, save_tensors, write_text_atomic
+from cfusion.core.checkpoint import load_tensors, no_init, read_json, save_tensors, write_text_atomic
 from cfusion.core.features import pad
 from cfusion.errors import CheckpointError
 
@@ -67,10 +67,9 @@ class LowRank(nn.Module):
         return self.base(x) + self.scale * (x @ self.a.t().to(x.dtype)) @ self.b.t().to(x.dtype)
 
     def merged(self) -> nn.Linear:
-        """The base layer with the update folded into its weight."""
-        lin = copy.deepcopy(self.base)
-        lin.weight.data += self.scale * (self.b @ self.a).to(lin.weight.dtype)
-        return lin
+        """The base layer with the update folded into its weight, in place: this module is spent afterwards."""
+        self.base.weight.data += self.scale * (self.b @ self.a).to(self.base.weight.dtype)
+        return self.base
 
 
 def _get(module: nn.Module, path: str) -> nn.Module:
@@ -130,7 +129,8 @@ class Reranker(nn.Module):
             cfg = RerankConfig(**{"code": False, **read_json(folder / f"{NAME}.json")})  # no "code": an older file
         except (TypeError, ValueError) as e:
             raise CheckpointError(f"bad reranker config in {folder / f'{NAME}.json'}: {e}") from None
-        net = cls(cfg, minilm)
+        with no_init():  # the updates and the head are loaded below, as the check makes sure
+            net = cls(cfg, minilm)
         state = load_tensors(folder, NAME)
         want = net.trained()
         if set(state) != set(want) or any(state[k].shape != want[k].shape for k in want):

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from cfusion.core.checkpoint import load_tensors, save_tensors, write_bytes_atomic
+from cfusion.core.checkpoint import load_tensors, no_init, save_tensors, write_bytes_atomic
 from cfusion.errors import CheckpointError
 from cfusion.langs import Language
 
@@ -103,7 +103,8 @@ class Sketch(nn.Module):
             return None
         try:
             meta = json.loads(gzip.decompress(path.read_bytes()))
-            net = cls(SketchConfig(**meta["config"]), meta["vocab"], meta["tokens"])
+            with no_init():  # every weight is loaded below
+                net = cls(SketchConfig(**meta["config"]), meta["vocab"], meta["tokens"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"bad sketch in {path}: {e}") from None
         state = load_tensors(folder, NAME)

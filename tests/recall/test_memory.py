@@ -78,6 +78,16 @@ def test_memory_files_round_trip_and_fail_clearly(tmp_path):
     got = Memory.load(tmp_path)
     assert got.requests == mem.requests and got.codes == mem.codes and got.langs == mem.langs
     assert torch.allclose(got.vectors, dequantize(*quantize(v)))
+    assert got._holding == holding(mem.requests + mem.codes) and got._holding["request"] == 9  # stored, not counted
+    stored = json.loads(gzip.decompress((tmp_path / "memory.json.gz").read_bytes()))
+    for bad in ([["ls", 1]], {"ls": "1"}, {"ls": 1.5}):
+        (tmp_path / "memory.json.gz").write_bytes(gzip.compress(json.dumps({**stored, "holding": bad}).encode()))
+        with pytest.raises(CheckpointError, match="corrupt memory file.*holding must map words to counts"):
+            Memory.load(tmp_path)
+    del stored["holding"]  # an older file: counted at first use, to the same counts
+    (tmp_path / "memory.json.gz").write_bytes(gzip.compress(json.dumps(stored).encode()))
+    older = Memory.load(tmp_path)
+    assert older._holding is None and older.holding == got.holding
     (tmp_path / "memory.json.gz").write_bytes(gzip.compress(b'{"requests": []}')[:-6])
     with pytest.raises(CheckpointError, match="corrupt memory file"):
         Memory.load(tmp_path)
