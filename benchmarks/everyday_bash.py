@@ -7,6 +7,8 @@ literals into recalled commands was built). A hit is a top answer whose first wo
 and, for LITERALS, that contains each expected literal; arguments are not checked otherwise. Runs on the CPU.
 
     python benchmarks/everyday_bash.py [MODEL_FOLDER ...] [-v]     # default: the shipped model
+
+Each folder answers with its own rank.json, at the GPU's settings (float32, 10 steps).
 """
 
 import sys
@@ -15,6 +17,7 @@ import torch
 
 from cfusion.core.bundle import installed_model, load_model
 from cfusion.pipeline.generator import Generator, load_recall
+from cfusion.pipeline.rank import RankWeights
 
 EARLIER = [
     ("print the current date", {"date"}),
@@ -136,7 +139,7 @@ def main(folders: list[str], verbose: bool) -> None:
     for path in folders:
         net, tok, folder = load_model(path)
         memory, reranker, sketch = load_recall(folder, net.minilm)
-        gen = Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch)
+        gen = Generator(net, tok, memory=memory, reranker=reranker, sketch=sketch, weights=RankWeights.load(folder))
         for name, requests in (("earlier 20", EARLIER), ("later 40", LATER), ("literals 40", LITERALS)):
             answers = gen.generate([r for r, *_ in requests], "bash", k=5)
             tops = [a[0].code if a else "" for a in answers]
