@@ -112,13 +112,14 @@ class Memory:
         langs: list[str],
         vectors: torch.Tensor,
         extra: list[bool] | None = None,
+        holding: Counter | None = None,
     ):
         extra = [False] * len(codes) if extra is None else extra
         if not (len(requests) == len(codes) == len(langs) == len(extra) == vectors.shape[0]):
             raise ValueError("requests, codes, langs, extra and vectors must have one row per pair")
         self.requests, self.codes, self.langs, self.vectors, self.extra = requests, codes, langs, vectors, extra
         self._masks: dict[str, torch.Tensor] = {}
-        self._holding: Counter | None = None  # word -> known requests and commands that hold it
+        self._holding = holding  # word -> known requests and commands that hold it (None: counted at first use)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -202,6 +203,5 @@ class Memory:
         rows = t["codes"].shape[0] if "codes" in t and "scale" in t else -1
         if not rows == len(codes) == len(requests) == len(langs) == len(extra):
             raise CheckpointError(f"memory vectors and pairs disagree in {folder}")
-        memory = cls(requests, codes, langs, dequantize(t["codes"], t["scale"]), extra)
-        memory._holding = Counter(held) if held is not None else None
-        return memory
+        counts = Counter(held) if held is not None else None
+        return cls(requests, codes, langs, dequantize(t["codes"], t["scale"]), extra, counts)
