@@ -11,6 +11,9 @@ For LANG in python, cf:
 - LANG_test.jsonl: the CodeFusion test split, scored once for the report.
 - LANG_swap.jsonl: three copies of each train pair whose code shares values with its request, the values swapped for
   others (cfusion.data.augment.swap_literals): fine-tuning data that only copying explains.
+- cf_synth.jsonl: synthetic CF pairs (cfusion.langs.cf.synth), requests drawn from a grammar of phrasings written
+  without reading any dev or test set, for rules of every function the interpreter knows and for the pre-training
+  rules. Generic rules such as `Blanks()` coincide with dev and test references; no request does.
 - LANG_pretrain.txt: pre-training code, one snippet per line, none equal to a test or dev reference.
   Python: one-line statements of the standard library at PY_STDLIB (`cfusion data snippets`), then the train
   snippets. CF: the unique lines of ConditionalFormattingSnippets.txt, then the train rules.
@@ -23,10 +26,12 @@ from pathlib import Path
 from cfusion.data.augment import swap_literals
 from cfusion.data.codefusion import import_codefusion
 from cfusion.data.decontaminate import normal_code
-from cfusion.data.pairs import write_jsonl
+from cfusion.data.pairs import Pair, write_jsonl
+from cfusion.langs.cf.synth import synth_pairs
 from cfusion.langs.python.snippets import extract_python_snippets
 
 DEV_SHARE, SEED = 0.1, 0
+SYNTH = 20_000  # synthetic CF pairs: about 8 times the train split with its swapped copies
 
 
 def split_dev(pairs: list, share: float = DEV_SHARE, seed: int = SEED) -> tuple[list, list]:
@@ -63,6 +68,9 @@ def main() -> None:
         lines = dict.fromkeys(s for s in snippets + [p.code for p in train] if s and "\n" not in s)
         kept = [s for s in lines if normal_code(s) not in held]
         (out / f"{lang}_pretrain.txt").write_text("\n".join(kept) + "\n")
+        if lang == "cf":
+            synth = [Pair(nl, code, "cf", f"synth-{i}") for i, (nl, code) in enumerate(synth_pairs(SYNTH, SEED, kept))]
+            write_jsonl(synth, out / "cf_synth.jsonl")
         print(
             f"{lang}: {len(train)} train / {len(dev)} dev / {len(test)} test; pre-training {len(kept)} lines "
             f"({len(lines) - len(kept)} equal to a dev or test reference dropped)"

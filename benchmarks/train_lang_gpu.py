@@ -49,16 +49,29 @@ PLANS = {
         "finetune": (1200, 128, 5e-4),
     },
 }  # fmt: skip
-# Fine-tuning variants, side by side: the train split alone, or with its literal-swapped copies (LANG_swap.jsonl).
-VARIANTS = {"plain": ["train"], "swap": ["train", "swap"]}
+# Fine-tuning variants, side by side: the files they read (LANG_NAME.jsonl) and the model fields they set. plain: the
+# train split; swap: with its literal-swapped copies; slots: value slots; tagged: slots for copied words as well
+# (train the tagger after, `cfusion data tagger`); synth: tagged, with synthetic pairs (LANG_synth.jsonl).
+SLOTS, TAGGED = {"value_slots": True}, {"value_slots": True, "tagged_slots": True}
+VARIANTS = {
+    "plain": (["train"], {}),
+    "swap": (["train", "swap"], {}),
+    "slots": (["train", "swap"], SLOTS),
+    "tagged": (["train", "swap"], TAGGED),
+    "synth": (["train", "swap", "synth"], TAGGED),
+}
 
 
 def done(run: Path) -> bool:
     return (run / "model" / "config.json").exists()
 
 
-def train_cmd(lang: str, stage: str, run: Path, data: list[Path], init: Path | None, a) -> list[str]:
+def train_cmd(
+    lang: str, stage: str, run: Path, data: list[Path], init: Path | None, a, fields: dict | None = None
+) -> list[str]:
     steps, batch, lr = PLANS[lang][stage]
+    if stage == "finetune" and a.finetune_steps:
+        steps = a.finetune_steps
     steps, batch = max(1, round(steps * a.scale)), max(2, round(batch * a.scale))
     # -P: the checkout's own cfusion/ (no cli/ inside) must not shadow the installed package.
     cmd = [
@@ -68,11 +81,10 @@ def train_cmd(lang: str, stage: str, run: Path, data: list[Path], init: Path | N
     ]  # fmt: skip
     for d in data:
         cmd += ["--data", str(d)]
-    if init is not None:  # fine-tuning keeps the pre-trained model's fields
+    if init is not None:  # fine-tuning keeps the pre-trained model's fields, and adds the variant's
         cmd += ["--init", str(init)]
-    else:
-        for key, value in PLANS[lang]["set"].items():
-            cmd += ["--set", f"{key}={json.dumps(value)}"]
+    for key, value in (PLANS[lang]["set"] if init is None else fields or {}).items():
+        cmd += ["--set", f"{key}={json.dumps(value)}"]
     return cmd
 
 
@@ -82,8 +94,9 @@ def step(lang: str, variant: str, a) -> tuple[list[str], Path] | None:
     if not done(pre):
         return train_cmd(lang, "pretrain", pre, [a.data / f"{lang}_pretrain.txt"], None, a), pre
     if not done(fine):
-        data = [a.data / f"{lang}_{name}.jsonl" for name in VARIANTS[variant]]
-        return train_cmd(lang, "finetune", fine, data, pre / "model", a), fine
+        names, fields = VARIANTS[variant]
+        data = [a.data / f"{lang}_{name}.jsonl" for name in names]
+        return train_cmd(lang, "finetune", fine, data, pre / "model", a, fields), fine
     return None
 
 
@@ -101,6 +114,7 @@ def main() -> None:
     ap.add_argument("--variants", default="plain,swap", help=f"fine-tuning variants: {', '.join(VARIANTS)}")
     ap.add_argument("--deadline-s", type=float, default=540)
     ap.add_argument("--device", default="cuda", help="cpu, with a small --scale: a smoke test of the whole script")
+    ap.add_argument("--finetune-steps", type=int, default=None, help="fine-tuning steps, for PLANS's")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every stage's steps and batch size")
     a = ap.parse_args()
     jobs = [(lang, v) for lang in a.langs.split(",") for v in a.variants.split(",")]

@@ -246,6 +246,58 @@ def data_sketch(
     print(folder)
 
 
+@app.command("tagger")
+def data_tagger(
+    model: Path = typer.Option(..., "--model", "-m", help="Model folder with tagged_slots; rewritten in place."),
+    data: list[Path] = typer.Option(..., "--data", help="JSONL pairs to learn from (repeatable): its fine-tuning's."),
+    dev: Path | None = typer.Option(None, "--dev", help="JSONL pairs to score the tagger on after training."),
+    epochs: int = typer.Option(10, "--epochs", help="Passes over the pairs."),
+    lang: str = typer.Option(DEFAULT_LANG, "--lang", "-l", help="The pairs' language."),
+    seed: int = typer.Option(0, "--seed"),
+):
+    """Train the value tagger of a model with tagged slots: which request words are values that the code copies
+    (`cells containing FB`). Learns on the CPU from the pairs' requests and the words their code copies, in under a
+    minute; the model's other weights are kept as stored.
+    Example: cfusion data tagger --model runs/cf/model --data cf_train.jsonl --lang cf
+    """
+    import torch
+    from rich.progress import Progress
+
+    from cfusion.core.bundle import load_model, model_state, quantize_state
+    from cfusion.core.checkpoint import load_tensors, save_tensors
+    from cfusion.data.pairs import read_pairs
+    from cfusion.train.tagger import tag_scores, train_tagger
+
+    if epochs < 1:
+        raise UsageError(f"--epochs must be positive, got {epochs}")
+    lang = check_lang(lang)
+    pairs = [(p.nl, p.code) for path in data for p in read_pairs(path, lang=lang)]
+    dev_pairs = [(p.nl, p.code) for p in read_pairs(dev, lang=lang)] if dev else None
+    net, _, folder = load_model(model, "cpu")
+    if net.tagger is None:
+        raise UsageError(f"{folder} reads no tagged slots", hint="fine-tune it with --set tagged_slots=true first")
+    if any(folder.glob("train_state*")):
+        raise UsageError(f"{folder} is a training checkpoint", hint="use the run's exported folder, RUN/model")
+    with Progress(console=stderr(), transient=True) as bar:
+        task = bar.add_task("training the value tagger", total=epochs)
+        report = train_tagger(net, pairs, lang, epochs=epochs, seed=seed, progress=lambda n: bar.advance(task, n))
+    stored = load_tensors(folder, "model")
+    tagger = {k: v for k, v in model_state(net).items() if k.startswith("tagger.")}
+    stored.update(quantize_state(tagger) if any(v.dtype == torch.int8 for v in stored.values()) else tagger)
+    save_tensors(stored, folder, "model")
+    stderr().print(
+        f"{report['pairs']} pairs, {report['copied']} copied values; loss {report['last_loss']:.4f} in "
+        f"{report['seconds']:.0f} s; value tagger -> {folder}"
+    )
+    if dev_pairs:
+        s = tag_scores(net, dev_pairs, lang)
+        stderr().print(
+            f"on {dev}: precision {s['precision']:.3f}, recall {s['recall']:.3f}, F1 {s['f1']:.3f} "
+            f"({s['gold']} values copied without quotes or digits)"
+        )
+    print(folder)
+
+
 @app.command("runnable")
 def data_runnable(
     data: Path = typer.Argument(..., help="JSONL pairs of shell commands."),

@@ -36,6 +36,9 @@ class ModelConfig:
     max_code_len: dict[str, int] = field(default_factory=dict)
     # The request's numbers and quoted text stand as slots V0, V1 ... in what the model reads and writes (data/slots).
     value_slots: bool = False
+    # Request words that a code value copies become slots too: in training, those the code copies; in generation,
+    # those the model's value tagger marks (core/tagger, trained by `cfusion data tagger`). Needs value_slots.
+    tagged_slots: bool = False
     # Diffusion.
     diffusion_steps: int = 1200  # T in training
     schedule_offset: float = 1e-4  # s in alpha_bar(t) = 1 - sqrt(t/T + s)
@@ -54,6 +57,8 @@ class ModelConfig:
         check(self.n_neighbour_layers > 0, "n_neighbour_layers", "positive")
         check(self.encoder == "minilm" or self.n_encoder_layers > 0, "n_encoder_layers", "positive for scratch")
         check(0.0 <= self.dropout < 1.0, "dropout", "in [0, 1)")
+        check(self.value_slots or not self.tagged_slots, "tagged_slots", "false unless value_slots is true")
+        check(self.encoder == "minilm" or not self.tagged_slots, "tagged_slots", "false unless the encoder is minilm")
         check(self.diffusion_steps >= 2, "diffusion_steps", ">= 2")
         check(
             all(isinstance(k, str) and k and isinstance(v, int) and v > 0 for k, v in self.max_code_len.items()),

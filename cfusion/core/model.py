@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from cfusion import kernels
 from cfusion.core.config import ModelConfig
+from cfusion.core.tagger import ValueTagger
 
 
 def fast_attention() -> None:
@@ -198,6 +199,9 @@ class CodeFusion(nn.Module):
             self.minilm = None
             self.literal = TokenEncoder(cfg, cfg.n_encoder_layers)
         self.neighbours = NeighbourEncoder(cfg) if cfg.n_neighbours else None
+        # Marks the request's unquoted values (core/tagger); trained apart, by `cfusion data tagger`, never by the
+        # diffusion loss.
+        self.tagger = ValueTagger(self.minilm.width).requires_grad_(False) if cfg.tagged_slots else None
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_latent)  # L
         self.denoiser = Stack(cfg, cfg.n_denoiser_layers, timed=True)  # N
         self.decoder = Stack(cfg, cfg.n_decoder_layers, timed=False)  # D

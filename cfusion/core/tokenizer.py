@@ -114,6 +114,14 @@ class RequestTokenizer:
     def length(self, text: str) -> int:
         return len(self.tok.encode(text).ids)
 
+    def offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Each token's (start, end) in its text, aligned with encode_batch's ids; (0, 0) for [CLS] and [SEP]."""
+        out = []
+        for e in self.tok.encode_batch(texts):
+            spans = [tuple(o) for o in e.offsets]
+            out.append(spans[: self.max_len - 1] + spans[-1:] if len(spans) > self.max_len else spans)
+        return out
+
     def pieces(self, texts: list[str]) -> list[list[int]]:
         """Ids without [CLS] and [SEP], for pairs (see pair). Remembered (up to PIECES_KEPT texts): the reranker pairs
         one request with 30 recalled pairs, and meets the same known pairs again and again."""

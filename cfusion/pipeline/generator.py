@@ -12,6 +12,7 @@ from cfusion.core.features import Featurizer, pad
 from cfusion.core.graphs import Replay
 from cfusion.core.int8 import quantize_linears
 from cfusion.core.model import CodeFusion, fast_attention
+from cfusion.core.tagger import spans as tagged_spans
 from cfusion.core.tokenizer import CodeTokenizer
 from cfusion.data.slots import slot_pair, slot_request
 from cfusion.errors import CheckpointError, UsageError
@@ -114,6 +115,11 @@ class Generator:
                     hint="rebuild it with `cfusion data memory PAIRS --model MODEL`",
                 )
         self.memory = memory
+        if model.tagger is not None and not model.tagger.trained:
+            raise CheckpointError(
+                "this model reads tagged value slots, but its value tagger was never trained",
+                hint="train it with `cfusion data tagger --model MODEL --data PAIRS`",
+            )
         if reranker is not None and reranker.cfg.width != width:
             raise CheckpointError(
                 f"the reranker adapts a {reranker.cfg.width}-wide MiniLM, but this model's encoder gives "
@@ -196,7 +202,9 @@ class Generator:
         self.check(lang, k, steps, recall)
         pack = langs.get(lang)
         recall = recall if self.memory is not None else 0
-        slotted = [slot_request(r) for r in requests] if self.cfg.value_slots else None
+        slotted = None
+        if self.cfg.value_slots:  # numbers, quoted text and the words the value tagger marks stand as slots
+            slotted = [slot_request(r, s) for r, s in zip(requests, self._tagged(requests))]
         read = [text for text, _ in slotted] if slotted else requests  # what the model reads
         batch = {key: v.to(self.device) for key, v in self.feat.requests(read).items()}
         if recall or (self.graphs and self.model.minilm is not None):
@@ -236,6 +244,14 @@ class Generator:
             if trace is not None:
                 trace.append(S.reads(self.tok, estimates, range(r * k, (r + 1) * k)))
         return out
+
+    def _tagged(self, requests: list[str]) -> list[list[tuple[int, int]]]:
+        """The char ranges of each request that the model's value tagger marks as values; none without a tagger."""
+        if self.model.tagger is None:
+            return [[] for _ in requests]
+        ids, lens = (x.to(self.device) for x in pad(self.feat.req_tok.encode_batch(requests)))
+        tags = self.model.tagger.tags(self._minilm(ids, lens)).tolist()
+        return [tagged_spans(r, off, t) for r, off, t in zip(requests, self.feat.req_tok.offsets(requests), tags)]
 
     def _encode(self, texts: list[str]) -> torch.Tensor:
         """Mean-pooled MiniLM sentence vectors of texts (recall's skeleton queries)."""

@@ -335,7 +335,7 @@ def train(
         if dist.main:
             log(f"neighbours: {cfg.n_neighbours} per pair, leave-one-out from {len(set(examples) | set(extra))} pairs")
     if cfg.value_slots and args.stage == "finetune":
-        examples = [slot_pair(nl, code, args.lang) for nl, code in examples]
+        examples = [slot_pair(nl, code, args.lang, cfg.tagged_slots) for nl, code in examples]
         if neighbours is not None:
             neighbours = [[slot_pair(nl, code, args.lang) for nl, code in mine] for mine in neighbours]
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]

@@ -1,6 +1,6 @@
 """Value slots: a request's numbers and quoted text become V0, V1 ...; training pairs and generated code follow."""
 
-from cfusion.data.slots import fill, slot_pair, slot_request
+from cfusion.data.slots import copied_spans, fill, slot_pair, slot_request
 
 
 def test_numbers_and_quoted_text_become_slots_in_order_of_first_appearance():
@@ -16,7 +16,28 @@ def test_an_apostrophe_inside_a_word_opens_no_quote():
 def test_numbers_inside_words_and_cell_references_stay():
     text, values = slot_request("cells C6-C35 of sheet2 above 1,500 and 2.5")
     assert text == "cells C6-C35 of sheet2 above V0 and V1"
-    assert values == ["1,500", "2.5"]
+    assert values == ["1500", "2.5"]  # held without its thousands separator, as code writes it
+
+
+def test_thousands_separators_are_dropped_but_other_commas_kept():
+    assert slot_request("over 1,234,567.5 or 2,5 or 12,34")[1] == ["1234567.5", "2,5", "12,34"]
+    assert slot_pair("anything over 1,500", "GreaterThan(1500)", "cf") == ("anything over V0", "GreaterThan(V0)")
+
+
+def test_given_spans_become_slots_after_the_values_found_by_form():
+    request = "cells containing FB or 'late' above 10"
+    fb = (request.index("FB"), request.index("FB") + 2)
+    late = (request.index("late"), request.index("late") + 4)  # inside quotes: found by form already
+    assert slot_request(request, [fb, late]) == ("cells containing V0 or 'V1' above V2", ["FB", "late", "10"])
+
+
+def test_copied_words_are_slots_only_when_asked():
+    request, code = "Color cells that have value equal to On Hold", "TextEquals(On Hold)"
+    assert copied_spans(request, code, "cf") == [(37, 44)]
+    assert slot_pair(request, code, "cf") == (request, code)
+    assert slot_pair(request, code, "cf", copied=True) == ("Color cells that have value equal to V0", "TextEquals(V0)")
+    # a word inside another word is no copy
+    assert copied_spans("highlight Holdings", "TextEquals(Hold)", "cf") == []
 
 
 def test_a_training_pair_slots_only_the_code_values_the_request_holds():

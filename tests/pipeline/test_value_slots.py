@@ -5,6 +5,7 @@ import random
 from conftest import tiny_args, write_jsonl
 
 from cfusion.core.bundle import load_model
+from cfusion.errors import CheckpointError
 from cfusion.pipeline.generator import Generator
 from cfusion.train.diffusion import train
 
@@ -37,3 +38,51 @@ def test_slots_carry_unseen_long_numbers_exactly(tmp_path):
     answers = Generator(model, tok).generate([r["nl"] for r in test], "cf", k=1, steps=20)
     got = [(a[0].code if a else "", r["code"]) for a, r in zip(answers, test)]
     assert sum(code == ref for code, ref in got) >= 8, got
+
+
+WORD_TEMPLATES = [
+    ("highlight cells containing {w}", "TextContains({w})"),
+    ("color values equal to {w} please", "TextEquals({w})"),
+    ("mark the entries that start with {w} in the column", "TextStartsWith({w})"),
+]
+
+
+def word_rows(n: int, seed: int, letters: tuple[int, int]) -> list[dict]:
+    """Requests naming a made-up word without quotes, which the rule copies."""
+    r = random.Random(seed)
+    out = []
+    for i in range(n):
+        w = "".join(r.choice("bdfgklmnprstvz") + r.choice("aeiou") for _ in range(r.randint(*letters) // 2))
+        w = w.capitalize() if r.random() < 0.5 else w
+        nl, code = WORD_TEMPLATES[i % 3]
+        out.append({"nl": nl.format(w=w), "code": code.format(w=w), "lang": "cf"})
+    return out
+
+
+def test_tagged_slots_copy_unseen_unquoted_words(tmp_path):
+    """With tagged slots the tagger marks the unquoted word and the model writes its slot: unseen long words come
+    back exactly. The same model reading the word as text (no tagger) cannot spell words it never saw."""
+    from cfusion.train.tagger import tag_scores, train_tagger
+
+    train_rows = word_rows(240, seed=0, letters=(4, 8))
+    data = write_jsonl(tmp_path / "d.jsonl", train_rows)
+    args = tiny_args(
+        tmp_path, data, lang="cf", steps=300, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=300,
+        log_every=100, overrides={"value_slots": True, "tagged_slots": True, "encoder": "minilm"},
+    )  # fmt: skip
+    model, tok, _ = load_model(train(args, log=lambda m: None))
+    try:
+        Generator(model, tok)
+        raise AssertionError("an untrained tagger must be refused")
+    except CheckpointError as e:
+        assert "never trained" in str(e)
+    train_tagger(model, [(r["nl"], r["code"]) for r in train_rows], "cf", epochs=10)
+    test = word_rows(9, seed=1, letters=(10, 14))  # longer than any trained word
+    assert tag_scores(model, [(r["nl"], r["code"]) for r in test], "cf")["f1"] >= 0.8
+    gen = Generator(model, tok)
+    answers = gen.generate([r["nl"] for r in test], "cf", k=1, steps=20)
+    got = [(a[0].code if a else "", r["code"]) for a, r in zip(answers, test)]
+    assert sum(code == ref for code, ref in got) >= 8, got
+    model.tagger = None  # the words read as text, not as slots
+    untagged = Generator(model, tok).generate([r["nl"] for r in test], "cf", k=1, steps=20)
+    assert sum(a[0].code == r["code"] for a, r in zip(untagged, test) if a) <= 2

@@ -13,6 +13,10 @@ from cfusion.langs.cf.interpret import cell_text, exec_match, value_column
 class CF(Language):
     name = "cf"
     codefusion = "CFRule"
+    # The samples vote: on the CF dev sets the consensus lifts the shipped model's exec @1 from 60.56 to 61.97 (dev
+    # split) and from 52.60 to 54.34 (out-of-domain dev). By score alone one confident sample beat three that agree
+    # (`less than 42.5` answered `GreaterThan(42.5)`).
+    consensus = True
 
     def valid(self, code: str) -> bool:
         return grammar.valid(code)
