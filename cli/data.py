@@ -13,6 +13,12 @@ from cfusion.errors import UsageError
 app = typer.Typer(no_args_is_help=True, help="Turn public data into cfusion's JSONL (one pair per line).")
 
 
+def _exported(folder: Path) -> None:
+    """Refuses a training checkpoint: commands that rewrite weights in place take a run's exported folder."""
+    if any(folder.glob("train_state*")):
+        raise UsageError(f"{folder} is a training checkpoint", hint="use the run's exported folder, RUN/model")
+
+
 def _wrote(pairs, out: Path, what: str) -> None:
     from cfusion.data.pairs import write_jsonl
 
@@ -145,8 +151,7 @@ def data_quantize(model: Path = typer.Option(..., "--model", "-m", help="Model f
     from cfusion.core.checkpoint import load_tensors, save_tensors
 
     net, _, folder = load_model(model, "cpu")
-    if any(folder.glob("train_state*")):  # training resumes from float weights
-        raise UsageError(f"{folder} is a training checkpoint", hint="quantize the run's exported folder, RUN/model")
+    _exported(folder)  # training resumes from float weights
     if any(v.dtype == torch.int8 for v in load_tensors(folder, "model").values()):
         raise UsageError(f"{folder} is already quantised")
     before = sum(p.stat().st_size for p in folder.glob("model*.safetensors"))
@@ -276,8 +281,7 @@ def data_tagger(
     net, _, folder = load_model(model, "cpu")
     if net.tagger is None:
         raise UsageError(f"{folder} reads no tagged slots", hint="fine-tune it with --set tagged_slots=true first")
-    if any(folder.glob("train_state*")):
-        raise UsageError(f"{folder} is a training checkpoint", hint="use the run's exported folder, RUN/model")
+    _exported(folder)
     with Progress(console=stderr(), transient=True) as bar:
         task = bar.add_task("training the value tagger", total=epochs)
         report = train_tagger(net, pairs, lang, epochs=epochs, seed=seed, progress=lambda n: bar.advance(task, n))

@@ -32,6 +32,13 @@ class ValueTagger(nn.Module):
         p = self.net(states).float().softmax(-1)
         return torch.where(p[..., O] < 1 - cut, 1 + (p[..., I] > p[..., B]).long(), O)
 
+    def mark(
+        self, texts: list[str], offsets: list[list[tuple[int, int]]], states: torch.Tensor, cut: float = 0.5
+    ) -> list[list[tuple[int, int]]]:
+        """The char ranges of each text that the tagger marks, from MiniLM's states of the texts (B, S, width), padded,
+        and their tokens' offsets (RequestTokenizer.encode_offsets)."""
+        return [spans(t, off, tags) for t, off, tags in zip(texts, offsets, self.tags(states, cut).tolist())]
+
 
 def labels(offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
     """Each token's tag for the value `spans` (char ranges) of its text: B on a span's first token, I on the rest."""

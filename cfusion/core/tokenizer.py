@@ -103,24 +103,18 @@ class RequestTokenizer:
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """Ids with [CLS] ... [SEP]; cut to max_len keeping [SEP] last."""
-        out = []
-        for e in self.tok.encode_batch(texts):
-            ids = e.ids
-            if len(ids) > self.max_len:
-                ids = ids[: self.max_len - 1] + ids[-1:]
-            out.append(ids)
-        return out
+        return [self._cut(e.ids) for e in self.tok.encode_batch(texts)]
+
+    def encode_offsets(self, texts: list[str]) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
+        """encode_batch's ids, and each token's (start, end) in its text beside them; (0, 0) for [CLS] and [SEP]."""
+        encoded = self.tok.encode_batch(texts)
+        return [self._cut(e.ids) for e in encoded], [self._cut([tuple(o) for o in e.offsets]) for e in encoded]
+
+    def _cut(self, seq: list) -> list:
+        return seq[: self.max_len - 1] + seq[-1:] if len(seq) > self.max_len else seq
 
     def length(self, text: str) -> int:
         return len(self.tok.encode(text).ids)
-
-    def offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
-        """Each token's (start, end) in its text, aligned with encode_batch's ids; (0, 0) for [CLS] and [SEP]."""
-        out = []
-        for e in self.tok.encode_batch(texts):
-            spans = [tuple(o) for o in e.offsets]
-            out.append(spans[: self.max_len - 1] + spans[-1:] if len(spans) > self.max_len else spans)
-        return out
 
     def pieces(self, texts: list[str]) -> list[list[int]]:
         """Ids without [CLS] and [SEP], for pairs (see pair). Remembered (up to PIECES_KEPT texts): the reranker pairs

@@ -12,7 +12,6 @@ from cfusion.core.features import Featurizer, pad
 from cfusion.core.graphs import Replay
 from cfusion.core.int8 import quantize_linears
 from cfusion.core.model import CodeFusion, fast_attention
-from cfusion.core.tagger import spans as tagged_spans
 from cfusion.core.tokenizer import CodeTokenizer
 from cfusion.data.slots import slot_pair, slot_request
 from cfusion.errors import CheckpointError, UsageError
@@ -249,9 +248,9 @@ class Generator:
         """The char ranges of each request that the model's value tagger marks as values; none without a tagger."""
         if self.model.tagger is None:
             return [[] for _ in requests]
-        ids, lens = (x.to(self.device) for x in pad(self.feat.req_tok.encode_batch(requests)))
-        tags = self.model.tagger.tags(self._minilm(ids, lens)).tolist()
-        return [tagged_spans(r, off, t) for r, off, t in zip(requests, self.feat.req_tok.offsets(requests), tags)]
+        ids, offsets = self.feat.req_tok.encode_offsets(requests)
+        ids, lens = (x.to(self.device) for x in pad(ids))
+        return self.model.tagger.mark(requests, offsets, self._minilm(ids, lens))
 
     def _encode(self, texts: list[str]) -> torch.Tensor:
         """Mean-pooled MiniLM sentence vectors of texts (recall's skeleton queries)."""

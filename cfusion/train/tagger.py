@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from cfusion.core.features import pad
 from cfusion.core.model import CodeFusion
-from cfusion.core.tagger import labels, spans
+from cfusion.core.tagger import labels
 from cfusion.core.tokenizer import RequestTokenizer
 from cfusion.data.slots import copied_spans, form_ranges
 from cfusion.errors import UsageError
@@ -24,15 +24,15 @@ from cfusion.errors import UsageError
 IGNORE = -100  # [CLS], [SEP] and padding carry no tag
 
 
-def _states(net: CodeFusion, tok: RequestTokenizer, texts: list[str], batch: int = 64) -> list[torch.Tensor]:
-    """MiniLM's token states of each text, (S_i, width), with [CLS] and [SEP]."""
-    out = []
+def _batches(net: CodeFusion, texts: list[str], batch: int = 64):
+    """Per batch of texts: the texts, their tokens' offsets and MiniLM's states of them (B, S, width), padded."""
+    tok = RequestTokenizer(net.cfg.max_request_len)
     with torch.no_grad():
         for i in range(0, len(texts), batch):
-            ids, lens = pad(tok.encode_batch(texts[i : i + batch]))
-            h = net.minilm.eval()(ids, lens)
-            out += [h[j, : int(n)] for j, n in enumerate(lens)]
-    return out
+            chunk = texts[i : i + batch]
+            ids, offsets = tok.encode_offsets(chunk)
+            ids, lens = pad(ids)
+            yield chunk, offsets, net.minilm.eval()(ids, lens)
 
 
 def _targets(text: str, offsets: list[tuple[int, int]], gold: list[tuple[int, int]]) -> list[int]:
@@ -60,16 +60,15 @@ def train_tagger(
     if not pairs:
         raise UsageError("no pairs to train the value tagger on")
     t0 = time.perf_counter()
-    tok = RequestTokenizer(net.cfg.max_request_len)
     texts = [nl for nl, _ in pairs]
     gold = [copied_spans(nl, code, lang) for nl, code in pairs]
-    tags = [_targets(text, off, g) for text, off, g in zip(texts, tok.offsets(texts), gold)]
-    states = _states(net, tok, texts)
-    width = max(len(t) for t in tags)
-    x = torch.zeros(len(texts), width, states[0].shape[-1])
+    batches = list(_batches(net, texts))
+    offsets = [off for _, offs, _ in batches for off in offs]
+    width = max(h.shape[1] for _, _, h in batches)
+    x = torch.cat([F.pad(h, (0, 0, 0, width - h.shape[1])) for _, _, h in batches])  # (N, width, MiniLM's width)
     y = torch.full((len(texts), width), IGNORE)
-    for i, (h, t) in enumerate(zip(states, tags)):
-        x[i, : len(t)], y[i, : len(t)] = h, torch.tensor(t)
+    for i, (text, off, g) in enumerate(zip(texts, offsets, gold)):
+        y[i, : len(off)] = torch.tensor(_targets(text, off, g))
     tagger = net.tagger.train().requires_grad_(True)
     opt = torch.optim.AdamW(tagger.parameters(), lr=lr, weight_decay=0.01)
     g = torch.Generator().manual_seed(seed)
@@ -95,25 +94,22 @@ def train_tagger(
 
 def tag_requests(net: CodeFusion, texts: list[str], cut: float = 0.5) -> list[list[tuple[int, int]]]:
     """The char ranges that `net`'s tagger marks in each text (as generation reads them)."""
-    tok = RequestTokenizer(net.cfg.max_request_len)
     with torch.no_grad():
-        out = []
-        for text, h, off in zip(texts, _states(net, tok, texts), tok.offsets(texts)):
-            out.append(spans(text, off, net.tagger.tags(h, cut).tolist()))
-    return out
+        return [s for chunk, offsets, h in _batches(net, texts) for s in net.tagger.mark(chunk, offsets, h, cut)]
 
 
 def tag_scores(net: CodeFusion, pairs: list[tuple[str, str]], lang: str, cut: float = 0.5) -> dict:
     """Span precision, recall and F1 of the tagger against the words each pair's code copies (exact ranges)."""
-    found = tag_requests(net, [nl for nl, _ in pairs], cut)
-    gold = [copied_spans(nl, code, lang) for nl, code in pairs]
-    # Values found by their form are slotted whatever the tagger says: score the rest.
-    formed = [form_ranges(nl) for nl, _ in pairs]
-    found, gold = (
-        [[(s, e) for s, e in sp if not any(a < e and s < b for a, b in f)] for sp, f in zip(spans_, formed)]
-        for spans_ in (found, gold)
-    )
-    hit = sum(len(set(f) & set(g)) for f, g in zip(found, gold))
+
+    def unformed(ranges: list[tuple[int, int]], request: str) -> set[tuple[int, int]]:
+        """The ranges that no value found by its form overlaps: those are slotted whatever the tagger says."""
+        form = form_ranges(request)
+        return {(s, e) for s, e in ranges if not any(a < e and s < b for a, b in form)}
+
+    requests = [nl for nl, _ in pairs]
+    found = [unformed(f, nl) for f, nl in zip(tag_requests(net, requests, cut), requests)]
+    gold = [unformed(copied_spans(nl, code, lang), nl) for nl, code in pairs]
+    hit = sum(len(f & g) for f, g in zip(found, gold))
     n_found, n_gold = sum(map(len, found)), sum(map(len, gold))
     p, r = hit / max(n_found, 1), hit / max(n_gold, 1)
     return {"precision": p, "recall": r, "f1": 2 * p * r / max(p + r, 1e-9), "gold": n_gold, "found": n_found}

@@ -7,7 +7,7 @@ from cfusion.core.tokenizer import RequestTokenizer
 
 
 def offsets(text: str) -> list[tuple[int, int]]:
-    return RequestTokenizer(128).offsets([text])[0]
+    return RequestTokenizer(128).encode_offsets([text])[1][0]
 
 
 def test_spans_round_trip_through_token_tags():
@@ -35,8 +35,9 @@ def test_adjacent_values_stay_apart_and_a_tagged_piece_tags_its_word():
 def test_offsets_follow_ids_when_a_request_is_cut():
     tok = RequestTokenizer(8)
     text = "one two three four five six seven eight nine"
-    assert len(tok.offsets([text])[0]) == len(tok.encode_batch([text])[0]) == 8
-    assert tok.offsets([text])[0][-1] == (0, 0)  # [SEP] kept last
+    (ids,), (offsets,) = tok.encode_offsets([text])
+    assert ids == tok.encode_batch([text])[0] and len(offsets) == 8
+    assert offsets[-1] == (0, 0)  # [SEP] kept last
 
 
 def test_the_cut_trades_recall_for_precision():

@@ -16,27 +16,46 @@ TEMPLATES = [
 ]
 
 
-def rows(n: int, seed: int, digits: tuple[int, int]) -> list[dict]:
+def templated(templates: list[tuple[str, str]], n: int, seed: int, draw) -> list[dict]:
+    """n CF rows, the templates in turn, each filled with the values `draw(rng)` gives."""
     r = random.Random(seed)
     out = []
     for i in range(n):
-        a, b = sorted(r.sample(range(10 ** (digits[0] - 1), 10 ** digits[1]), 2))
-        nl, code = TEMPLATES[i % 3]
-        out.append({"nl": nl.format(a=a, b=b), "code": code.format(a=a, b=b), "lang": "cf"})
+        values = draw(r)
+        nl, code = templates[i % len(templates)]
+        out.append({"nl": nl.format(**values), "code": code.format(**values), "lang": "cf"})
     return out
 
 
-def test_slots_carry_unseen_long_numbers_exactly(tmp_path):
-    data = write_jsonl(tmp_path / "d.jsonl", rows(240, seed=0, digits=(1, 3)))  # numbers of 1 to 3 digits
+def rows(n: int, seed: int, digits: tuple[int, int]) -> list[dict]:
+    def draw(r: random.Random) -> dict:
+        a, b = sorted(r.sample(range(10 ** (digits[0] - 1), 10 ** digits[1]), 2))
+        return {"a": a, "b": b}
+
+    return templated(TEMPLATES, n, seed, draw)
+
+
+def fit(tmp_path, train_rows: list[dict], steps: int, overrides: dict):
+    """A tiny CF model trained on the rows (batch 32, on the CPU): (model, tokenizer)."""
+    data = write_jsonl(tmp_path / "d.jsonl", train_rows)
     args = tiny_args(
-        tmp_path, data, lang="cf", steps=400, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=400,
-        log_every=100, overrides={"value_slots": True},
+        tmp_path, data, lang="cf", steps=steps, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=steps,
+        log_every=100, overrides=overrides,
     )  # fmt: skip
     model, tok, _ = load_model(train(args, log=lambda m: None))
-    assert model.cfg.value_slots
-    test = rows(9, seed=1, digits=(5, 7))  # 5- to 7-digit numbers: never seen, and many BPE tokens each
+    return model, tok
+
+
+def exact(model, tok, test: list[dict]) -> list[tuple[str, str]]:
+    """(top answer, reference) of each test row, one sample at 20 steps."""
     answers = Generator(model, tok).generate([r["nl"] for r in test], "cf", k=1, steps=20)
-    got = [(a[0].code if a else "", r["code"]) for a, r in zip(answers, test)]
+    return [(a[0].code if a else "", r["code"]) for a, r in zip(answers, test)]
+
+
+def test_slots_carry_unseen_long_numbers_exactly(tmp_path):
+    model, tok = fit(tmp_path, rows(240, seed=0, digits=(1, 3)), 400, {"value_slots": True})  # 1 to 3 digits
+    assert model.cfg.value_slots
+    got = exact(model, tok, rows(9, seed=1, digits=(5, 7)))  # 5 to 7 digits: never seen, many BPE tokens each
     assert sum(code == ref for code, ref in got) >= 8, got
 
 
@@ -49,14 +68,12 @@ WORD_TEMPLATES = [
 
 def word_rows(n: int, seed: int, letters: tuple[int, int]) -> list[dict]:
     """Requests naming a made-up word without quotes, which the rule copies."""
-    r = random.Random(seed)
-    out = []
-    for i in range(n):
+
+    def draw(r: random.Random) -> dict:
         w = "".join(r.choice("bdfgklmnprstvz") + r.choice("aeiou") for _ in range(r.randint(*letters) // 2))
-        w = w.capitalize() if r.random() < 0.5 else w
-        nl, code = WORD_TEMPLATES[i % 3]
-        out.append({"nl": nl.format(w=w), "code": code.format(w=w), "lang": "cf"})
-    return out
+        return {"w": w.capitalize() if r.random() < 0.5 else w}
+
+    return templated(WORD_TEMPLATES, n, seed, draw)
 
 
 def test_tagged_slots_copy_unseen_unquoted_words(tmp_path):
@@ -65,12 +82,7 @@ def test_tagged_slots_copy_unseen_unquoted_words(tmp_path):
     from cfusion.train.tagger import tag_scores, train_tagger
 
     train_rows = word_rows(240, seed=0, letters=(4, 8))
-    data = write_jsonl(tmp_path / "d.jsonl", train_rows)
-    args = tiny_args(
-        tmp_path, data, lang="cf", steps=300, batch_size=32, warmup=20, ema_decay=0.99, ckpt_every=300,
-        log_every=100, overrides={"value_slots": True, "tagged_slots": True, "encoder": "minilm"},
-    )  # fmt: skip
-    model, tok, _ = load_model(train(args, log=lambda m: None))
+    model, tok = fit(tmp_path, train_rows, 300, {"value_slots": True, "tagged_slots": True, "encoder": "minilm"})
     try:
         Generator(model, tok)
         raise AssertionError("an untrained tagger must be refused")
@@ -79,10 +91,8 @@ def test_tagged_slots_copy_unseen_unquoted_words(tmp_path):
     train_tagger(model, [(r["nl"], r["code"]) for r in train_rows], "cf", epochs=10)
     test = word_rows(9, seed=1, letters=(10, 14))  # longer than any trained word
     assert tag_scores(model, [(r["nl"], r["code"]) for r in test], "cf")["f1"] >= 0.8
-    gen = Generator(model, tok)
-    answers = gen.generate([r["nl"] for r in test], "cf", k=1, steps=20)
-    got = [(a[0].code if a else "", r["code"]) for a, r in zip(answers, test)]
+    got = exact(model, tok, test)
     assert sum(code == ref for code, ref in got) >= 8, got
     model.tagger = None  # the words read as text, not as slots
-    untagged = Generator(model, tok).generate([r["nl"] for r in test], "cf", k=1, steps=20)
-    assert sum(a[0].code == r["code"] for a, r in zip(untagged, test) if a) <= 2
+    untagged = exact(model, tok, test)
+    assert sum(code == ref for code, ref in untagged if code) <= 2
