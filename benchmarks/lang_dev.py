@@ -31,7 +31,7 @@ from cfusion.pipeline.rank import RankWeights
 
 SHOWN = {
     "python": ["exact@1", "exact@5", "conala_bleu@1", "conala_bleu@5", "sacrebleu@1", "codebleu@1", "valid@1"],
-    "cf": ["exec@1", "exec@3", "exec@5", "exact@1", "exact@5", "valid@1"],
+    "cf": ["exec@1", "exec@3", "exec@5", "exact@1", "exact@5", "canon@1", "canon@5", "valid@1"],
 }
 
 

@@ -220,12 +220,14 @@ class _Env:
 
 Handler = Callable[[Call, list[Cell], list[Arg]], list[bool]]
 _RULES: dict[str, Handler] = {}
+_NAMES: dict[str, str] = {}  # each spelling, lowercased -> the first of its call's names (`duplicates` -> `duplicate`)
 
 
 def _rule(*names: str):
     def register(fn: Handler) -> Handler:
         for name in names:
             _RULES[name.lower()] = fn
+            _NAMES[name.lower()] = names[0].lower()
         return fn
 
     return register
@@ -371,9 +373,12 @@ _rule("Errors")(_each(lambda c: c.error))
 _rule("NoErrors")(_each(lambda c: not c.error))
 
 
-@_rule("ColorScale", "DataBar", "IconSet")
 def _scale(call: Call, cells: list[Cell], args: list[Arg]) -> list[bool]:
     return [c.num is not None for c in cells]  # the arguments are styles (colours, icons): they choose no cells
+
+
+for _name in ("ColorScale", "DataBar", "IconSet"):  # one semantics, three rules: each keeps its own name
+    _rule(_name)(_scale)
 
 
 def _counts(cells: list[Cell]) -> tuple[list[object], Counter]:
@@ -531,6 +536,56 @@ def exec_match(pred: str, refs: list[str], cells: Sequence[object] | None = None
             columns = probe_columns(mine, theirs) + ([list(cells)] if cells else [])
             if all(highlights(pred, col) == highlights(ref, col) for col in columns):
                 return 1.0
+    return 0.0
+
+
+def canonical(rule: str) -> str | None:
+    """The rule in one spelling, or None when it does not parse as a call: each function by the first of its names
+    (`Duplicates` -> `duplicate`, `GreaterThanEquals` -> `greaterthanequal`), a leading `c[k]` dropped when the rule
+    reads no other column (`Top(c[1], 2)` -> `top(2)`: the rule formats the column it is given), operands as
+    numbers (`5.0` -> `5`) or text in lower case without quotes (text rules ignore case), and the rules inside AND
+    and OR in sorted order. Two rules of one canonical form highlight the same cells; the converse does not hold
+    (`NOT(Between(1,10))` and `NotBetween(1,10)` stay apart), which execution match covers."""
+    try:
+        call = parse(rule)
+    except CFError:
+        return None
+    one_column = len(columns_read(call)) <= 1
+
+    def operand(a: Arg) -> str:
+        if a.call is not None:
+            return spell(a.call)
+        text = _literal(a)
+        x = number(text)
+        return _fmt(x) if x is not None else text.lower()
+
+    def spell(c: Call) -> str:
+        args = list(c.args)
+        if one_column and args and _COLUMN.fullmatch(args[0].text):
+            args = args[1:]
+        parts = [operand(a) for a in args]
+        if c.key in ("and", "or"):
+            parts.sort()
+        return f"{_NAMES.get(c.key, c.key)}({','.join(parts)})"
+
+    return spell(call)
+
+
+def canonical_match(pred: str, refs: list[str]) -> float:
+    """1.0 iff `pred` has the canonical form of some reference (`canonical`); where either side has none, their
+    normal forms (grammar.normalise) decide. The released test rules spell functions and columns as the train rules
+    never do (`Duplicates(c[3])` against `Duplicate()`): exact match in text counts those apart, this does not."""
+    check_refs(refs)
+    if not grammar.valid(pred):
+        return 0.0
+    mine = canonical(pred)
+    for ref in refs:
+        theirs = canonical(ref)
+        if mine is not None and theirs is not None:
+            if mine == theirs:
+                return 1.0
+        elif grammar.normalise(pred) == grammar.normalise(ref):
+            return 1.0
     return 0.0
 
 

@@ -7,7 +7,17 @@ import pytest
 
 from cfusion import langs
 from cfusion.errors import CfusionError
-from cfusion.langs.cf.interpret import FUNCTIONS, CFError, evaluable, exec_match, highlights, parse, probe_columns
+from cfusion.langs.cf.interpret import (
+    FUNCTIONS,
+    CFError,
+    canonical,
+    canonical_match,
+    evaluable,
+    exec_match,
+    highlights,
+    parse,
+    probe_columns,
+)
 
 # index:  0    1     2   3      4        5       6      7     8     9    10       11
 COL = ["5", "10", "", "abc", "ABC x", "#N/A", "7.5", "-2", "10", " ", "xabcy", "50%"]
@@ -273,6 +283,47 @@ def test_the_pack_reports_exec_at_k():
     assert metrics.per_candidate["exec"]("GreaterThan(5)", ["GreaterThan(6)"]) == 0.0
 
 
+@pytest.mark.parametrize(
+    "pred, ref",
+    [
+        ("Duplicate()", "Duplicates(c[3])"),  # the test split's spelling and column
+        ("aboveAverage()", "AboveAverage(c[1])"),
+        ("top(2)", "Top(c[1], 2)"),
+        ("GreaterThanEqual(3)", "GreaterThanEquals(3)"),
+        ("GreaterThan(5)", "GreaterThan(c[0], 5.0)"),
+        ("OR(TextEquals(b), TextEquals(A))", "OR(TextEquals('a'), TextEquals(B))"),  # OR's rules in any order
+        ("TextContains(L compatible)", "TextContains(c[1], 'L compatible')"),
+        ("NOT(Duplicate())", "NOT(Duplicates(c[2]))"),
+    ],
+)
+def test_canonical_match_accepts_other_spellings_of_one_rule(pred, ref):
+    assert canonical(pred) == canonical(ref)
+    assert canonical_match(pred, ["LessThan(1)", ref]) == 1.0
+    assert exec_match(pred, [ref]) == 1.0  # one canonical form, the same cells
+
+
+@pytest.mark.parametrize(
+    "pred, ref",
+    [
+        ("DataBar()", "ColorScale()"),  # one semantics, different rules
+        ("GreaterThan(1)", "GreaterThan(c[2], c[1])"),  # a second column is read, so c[k] stays
+        ("NotBetween(1,10)", "NOT(Between(1,10))"),  # equal cells, different rules: execution match's case
+        ("TextContains(Yes)", "TextEquals(Yes)"),
+        ("AND(GreaterThan(1),LessThan(5))", "AND(GreaterThan(1))"),
+        ("Top(2)", "Bottom(c[1], 2)"),
+    ],
+)
+def test_canonical_match_rejects_other_rules(pred, ref):
+    assert canonical_match(pred, [ref]) == 0.0
+
+
+def test_canonical_match_of_what_does_not_parse_as_a_call():
+    assert canonical("$A2=$A3") is None and canonical("--") is None
+    assert canonical_match("$A2 = $A3", ["$A2=$A3"]) == 1.0  # normalised text decides
+    assert canonical_match("--", ["--"]) == 0.0  # an invalid prediction scores 0
+    assert langs.get("cf").metrics().per_candidate["canon"]("Duplicate()", ["Duplicates(c[0])"]) == 1.0
+
+
 @pytest.fixture(scope="module")
 def cf_bench(shared_data):
     path = shared_data / "codefusion" / "CFRuleBenchmarks.json"
@@ -286,6 +337,17 @@ def test_the_benchmark_rules_evaluate(cf_bench):
     train = sum(evaluable(item["Code"]) for item in cf_bench["train"])
     test = sum(evaluable(item["Code"]) for item in cf_bench["test"])
     assert train >= 700 and test >= 165, (train, test)
+
+
+def test_benchmark_rules_of_one_canonical_form_highlight_the_same_cells(cf_bench):
+    groups: dict[str, set[str]] = {}
+    for item in cf_bench["train"] + cf_bench["test"]:
+        if evaluable(item["Code"]) and (form := canonical(item["Code"])) is not None:
+            groups.setdefault(form, set()).add(item["Code"])
+    merged = [sorted(g) for g in groups.values() if len(g) > 1]
+    assert len(merged) > 20  # spellings do differ across the splits
+    for rules in merged:
+        assert all(exec_match(r, [rules[0]]) == 1.0 for r in rules[1:]), rules
 
 
 def test_text_rules_agree_with_the_train_labels(cf_bench):
