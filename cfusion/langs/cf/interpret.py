@@ -542,10 +542,11 @@ def exec_match(pred: str, refs: list[str], cells: Sequence[object] | None = None
 def canonical(rule: str) -> str | None:
     """The rule in one spelling, or None when it does not parse as a call: each function by the first of its names
     (`Duplicates` -> `duplicate`, `GreaterThanEquals` -> `greaterthanequal`), a leading `c[k]` dropped when the rule
-    reads no other column (`Top(c[1], 2)` -> `top(2)`: the rule formats the column it is given), operands as
-    numbers (`5.0` -> `5`) or text in lower case without quotes (text rules ignore case), and the rules inside AND
-    and OR in sorted order. Two rules of one canonical form highlight the same cells; the converse does not hold
-    (`NOT(Between(1,10))` and `NotBetween(1,10)` stay apart), which execution match covers."""
+    reads no other column (`Top(c[1], 2)` -> `top(2)`: the rule formats the column it is given), operands in lower
+    case without quotes (rules compare text ignoring case; `5.0` stays apart from `5`, which a text rule tells
+    apart), and the rules inside AND and OR in sorted order. Two rules of one canonical form highlight the same
+    cells; the converse does not hold (`NOT(Between(1,10))` and `NotBetween(1,10)` stay apart), which execution match
+    covers."""
     try:
         call = parse(rule)
     except CFError:
@@ -553,11 +554,7 @@ def canonical(rule: str) -> str | None:
     one_column = len(columns_read(call)) <= 1
 
     def operand(a: Arg) -> str:
-        if a.call is not None:
-            return spell(a.call)
-        text = _literal(a)
-        x = number(text)
-        return _fmt(x) if x is not None else text.lower()
+        return spell(a.call) if a.call is not None else _literal(a).lower()
 
     def spell(c: Call) -> str:
         args = list(c.args)

@@ -290,7 +290,7 @@ def test_the_pack_reports_exec_at_k():
         ("aboveAverage()", "AboveAverage(c[1])"),
         ("top(2)", "Top(c[1], 2)"),
         ("GreaterThanEqual(3)", "GreaterThanEquals(3)"),
-        ("GreaterThan(5)", "GreaterThan(c[0], 5.0)"),
+        ("GreaterThan(5)", "GreaterThan(c[0], 5)"),
         ("OR(TextEquals(b), TextEquals(A))", "OR(TextEquals('a'), TextEquals(B))"),  # OR's rules in any order
         ("TextContains(L compatible)", "TextContains(c[1], 'L compatible')"),
         ("NOT(Duplicate())", "NOT(Duplicates(c[2]))"),
@@ -311,6 +311,7 @@ def test_canonical_match_accepts_other_spellings_of_one_rule(pred, ref):
         ("TextContains(Yes)", "TextEquals(Yes)"),
         ("AND(GreaterThan(1),LessThan(5))", "AND(GreaterThan(1))"),
         ("Top(2)", "Bottom(c[1], 2)"),
+        ("TextContains(5)", "TextContains(5.0)"),  # text rules read the digits as written
     ],
 )
 def test_canonical_match_rejects_other_rules(pred, ref):
