@@ -49,6 +49,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from cfusion.errors import CfusionError
 from cfusion.langs.base import check_refs
@@ -219,6 +220,7 @@ class _Env:
 
 
 Handler = Callable[[Call, list[Cell], list[Arg]], list[bool]]
+T = TypeVar("T")
 _RULES: dict[str, Handler] = {}
 _NAMES: dict[str, str] = {}  # each spelling, lowercased -> the first of its call's names (`duplicates` -> `duplicate`)
 
@@ -523,19 +525,28 @@ def exec_match(pred: str, refs: list[str], cells: Sequence[object] | None = None
     """1.0 iff `pred` highlights the same cells as some reference, on `cells` (the item's value column, when given)
     and on the probe columns of both rules; a non-evaluable reference falls back to normalised exact match. The
     module docstring defines the metric."""
+
+    def same(mine: Call, theirs: Call, ref: str) -> bool:
+        columns = probe_columns(mine, theirs) + ([list(cells)] if cells else [])
+        return all(highlights(pred, col) == highlights(ref, col) for col in columns)
+
+    return _match(pred, refs, _runnable, same)
+
+
+def _match(pred: str, refs: list[str], read: Callable[[str], T | None], same: Callable[[T, T, str], bool]) -> float:
+    """1.0 iff `pred` is valid and the same as some reference: `same(read(pred), read(ref), ref)` where both read,
+    their normal forms (grammar.normalise) where the reference does not; the skeleton of both CF matches."""
     check_refs(refs)
     if not grammar.valid(pred):
         return 0.0
-    mine = _runnable(pred)
+    mine = read(pred)
     for ref in refs:
-        theirs = _runnable(ref)
+        theirs = read(ref)
         if theirs is None:
             if grammar.normalise(pred) == grammar.normalise(ref):
                 return 1.0
-        elif mine is not None:
-            columns = probe_columns(mine, theirs) + ([list(cells)] if cells else [])
-            if all(highlights(pred, col) == highlights(ref, col) for col in columns):
-                return 1.0
+        elif mine is not None and same(mine, theirs, ref):
+            return 1.0
     return 0.0
 
 
@@ -569,21 +580,10 @@ def canonical(rule: str) -> str | None:
 
 
 def canonical_match(pred: str, refs: list[str]) -> float:
-    """1.0 iff `pred` has the canonical form of some reference (`canonical`); where either side has none, their
-    normal forms (grammar.normalise) decide. The released test rules spell functions and columns as the train rules
+    """1.0 iff `pred` has the canonical form of some reference (`canonical`); a reference with none is matched by
+    its normal form (grammar.normalise). The released test rules spell functions and columns as the train rules
     never do (`Duplicates(c[3])` against `Duplicate()`): exact match in text counts those apart, this does not."""
-    check_refs(refs)
-    if not grammar.valid(pred):
-        return 0.0
-    mine = canonical(pred)
-    for ref in refs:
-        theirs = canonical(ref)
-        if mine is not None and theirs is not None:
-            if mine == theirs:
-                return 1.0
-        elif grammar.normalise(pred) == grammar.normalise(ref):
-            return 1.0
-    return 0.0
+    return _match(pred, refs, canonical, lambda mine, theirs, _: mine == theirs)
 
 
 def value_column(rule: str, header: Sequence[object]) -> int | None:
