@@ -45,6 +45,11 @@ def test_python_candidates_parse_and_the_model_alone_answers_too():
         # Functions that the train split has three times or never, learned from the synthetic pairs.
         ("highlight empty cells", "Blanks()"),
         ("make cells with errors red", "Errors()"),
+        # A currency and a column's header are no values; a comparative; values the request implies.
+        ("in the Freight column highlight values above $500", "GreaterThan(500)"),
+        ("mark patients younger than 18", "LessThan(18)"),
+        ("highlight negative values", "LessThan(0)"),
+        ("colour the lowest price", "bottom(1)"),
     ],
 )
 def test_cf_answers_well_known_requests(request_, rule):

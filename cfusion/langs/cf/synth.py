@@ -106,6 +106,21 @@ def _range(rng: random.Random) -> tuple[str, str]:
     return str(a), str(a + rng.randint(1, 10))
 
 
+_CURRENCIES = ["$", "$", "£", "€", "USD ", "EUR "]
+_UNITS = [
+    " " + u
+    for u in _p(
+        "kg | g | lbs | km | miles | m | cm | days | hours | hrs | mins | minutes | seconds | ms | years | months | "
+        "weeks | °C | °F | points | pts | units | items | pcs | GB | MB | calls | visits | people"
+    )
+]
+
+
+def _unit(rng: random.Random) -> str:
+    """A currency written before a number ("$") or a unit after it (" kg")."""
+    return rng.choice(_CURRENCIES) if rng.random() < 0.4 else rng.choice(_UNITS)
+
+
 def _value(x: str) -> float:
     return float(x.rstrip("%")) / (100 if x.endswith("%") else 1)
 
@@ -128,7 +143,8 @@ _F: dict[str, dict[str, list[str]]] = {
         "post": _p(
             "greater than {x} | more than {x} | above {x} | over {x} | higher than {x} | bigger than {x} | "
             "larger than {x} | exceeding {x} | > {x} | >{x} | in excess of {x} | beyond {x} | strictly greater "
-            "than {x} | with a value greater than {x} | with values above {x} | over the {x} mark"
+            "than {x} | with a value greater than {x} | with values above {x} | over the {x} mark | heavier than {x} | "
+            "longer than {x} | older than {x} | later than {x} | taller than {x} | costlier than {x}"
         ),
         "pred": _p(
             "greater than {x} | more than {x} | above {x} | over {x} | higher than {x} | bigger than {x} | "
@@ -136,7 +152,8 @@ _F: dict[str, dict[str, list[str]]] = {
         ),
         "verb": _p(
             "exceed{s} {x} | {are} greater than {x} | go{es} above {x} | {are} over {x} | {have} a value above {x} | "
-            "{are} bigger than {x} | {are} more than {x} | top{s} {x}"
+            "{are} bigger than {x} | {are} more than {x} | top{s} {x} | {are} heavier than {x} | "
+            "{are} longer than {x} | {are} older than {x} | {are} later than {x}"
         ),
         "bare": _p("> {x} | >{x} | over {x} | above {x} | more than {x} | greater than {x}"),
     },
@@ -144,14 +161,16 @@ _F: dict[str, dict[str, list[str]]] = {
         "post": _p(
             "less than {x} | under {x} | below {x} | lower than {x} | smaller than {x} | fewer than {x} | < {x} | "
             "<{x} | beneath {x} | with a value below {x} | with values less than {x} | strictly less than {x} | "
-            "falling below {x}"
+            "falling below {x} | lighter than {x} | shorter than {x} | younger than {x} | cheaper than {x} | "
+            "earlier than {x}"
         ),
         "pred": _p(
             "less than {x} | under {x} | below {x} | lower than {x} | smaller than {x} | < {x} | strictly below {x}"
         ),
         "verb": _p(
             "{are} less than {x} | fall{s} below {x} | drop{s} under {x} | {dont} reach {x} | {are} under {x} | "
-            "{are} lower than {x} | {have} a value below {x}"
+            "{are} lower than {x} | {have} a value below {x} | {are} lighter than {x} | {are} shorter than {x} | "
+            "{are} younger than {x} | {are} cheaper than {x}"
         ),
         "bare": _p("< {x} | <{x} | under {x} | below {x} | less than {x}"),
     },
@@ -487,6 +506,57 @@ _NOT: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Rules whose value the request only implies ("negative numbers" is LessThan(0), "the highest price" is top(1)): the
+# model must write a value no word of the request holds, so the value tagger must not look for one.
+_IMPLIED: dict[tuple[str, str], dict[str, list[str]]] = {
+    ("LessThan", "0"): {
+        "pre": _p("negative | below-zero"),
+        "post": _p("below zero | less than zero | under zero | in the red | in the negative"),
+        "pred": _p("negative | below zero | less than zero | in the red"),
+        "verb": _p("{are} negative | go{es} negative | drop{s} below zero | {are} below zero | {are} in the red"),
+        "bare": _p("negatives | negative numbers | negative values | anything negative | anything below zero"),
+    },
+    ("GreaterThan", "0"): {
+        "pre": _p("positive | above-zero"),
+        "post": _p("above zero | greater than zero | more than zero | over zero"),
+        "pred": _p("positive | above zero | greater than zero"),
+        "verb": _p("{are} positive | {are} above zero | {are} greater than zero"),
+        "bare": _p("positives | positive numbers | positive values | anything positive | anything above zero"),
+    },
+    ("GreaterThanEqual", "0"): {
+        "pre": _p("non-negative | nonnegative"),
+        "post": _p("of zero or more | zero or above | not below zero"),
+        "pred": _p("non-negative | zero or more | not negative | zero or above"),
+        "verb": _p("{arent} negative | {are} zero or more | {do} not go below zero"),
+        "bare": _p("non-negative numbers | anything not negative"),
+    },
+    ("Equals", "0"): {
+        "pre": _p("zero"),
+        "post": _p("equal to zero | of zero | with a value of zero | at zero | that read zero"),
+        "pred": _p("zero | equal to zero | exactly zero | nil"),
+        "verb": _p("{are} zero | equal{s} zero | {are} exactly zero | {have} a value of zero"),
+        "bare": _p("zeros | zeroes | all the zeros | zero values | every zero"),
+    },
+    ("NotEquals", "0"): {
+        "pre": _p("non-zero | nonzero"),
+        "post": _p("other than zero | not equal to zero | different from zero"),
+        "pred": _p("non-zero | not zero | anything but zero"),
+        "verb": _p("{arent} zero | {dont} equal zero | {are} not zero"),
+        "bare": _p("non-zero values | nonzeros | anything that isn't zero | everything except zeros"),
+    },
+    ("top", "1"): {
+        "np": _p(
+            "the highest {n} | the largest {n} | the maximum {n} | the biggest {n} | the max {n} | the single "
+            "highest {n} | the greatest {n}"
+        ),
+        "bare": _p("the maximum | the max | the highest value | the largest value | the biggest number"),
+    },
+    ("bottom", "1"): {
+        "np": _p("the lowest {n} | the smallest {n} | the minimum {n} | the min {n} | the single lowest {n}"),
+        "bare": _p("the minimum | the min | the lowest value | the smallest value | the smallest number"),
+    },
+}
+
 _SCALE_NAMES = {
     "ColorScale": _p(
         "a color scale | a colour scale | a 3-color scale | a two-colour scale | a green-yellow-red color scale | "
@@ -546,7 +616,23 @@ _NUM_NOUNS = [
         "delivery times | response time/response times | conversion rate/conversion rates | unit price/unit prices "
         "| tax amount/tax amounts | interest rate/interest rates | lead time/lead times | headcount/headcounts | "
         "GPA/GPAs | BMI/BMI values | rainfall/rainfall totals | year/years | mileage/mileages | percentage/"
-        "percentages"
+        "percentages | blood pressure/blood pressure readings | pulse/pulses | dosage/dosages | glucose level/"
+        "glucose levels | fuel cost/fuel costs | flight time/flight times | journey/journeys | ride/rides | "
+        "parcel/parcels | package/packages | crate/crates | pallet/pallets | loan/loans | mortgage/mortgages | "
+        "deposit/deposits | withdrawal/withdrawals | refund amount/refund amounts | bonus/bonuses | wage/wages | "
+        "overtime hour/overtime hours | absence/absences | exam mark/exam marks | "
+        "quiz score/quiz scores | lap time/lap times | race time/race times | goal tally/goal tallies | "
+        "assist/assists | point total/point totals | follower count/follower counts | click/clicks | "
+        "impression/impressions | download/downloads | page view/page views | bounce rate/bounce rates | "
+        "return rate/return rates | defect count/defect counts | error rate/error rates | "
+        "measurement/measurements | humidity/humidity levels | speed/speeds | altitude/altitudes | depth/depths | "
+        "height/heights | length/lengths | width/widths | volume/volumes | capacity/capacities | "
+        "rent/rents | fee/fees | fine/fines | premium/premiums | claim/claims | "
+        "invoice total/invoice totals | order quantity/order quantities | reorder level/reorder levels | "
+        "on-hand count/on-hand counts | backlog/backlogs | wait time/wait times | call length/call lengths | "
+        "ticket count/ticket counts | survey score/survey scores | NPS/NPS scores | calorie count/calorie counts | "
+        "step count/step counts | sleep hour/sleep hours | vote/votes | seat count/seat counts | guest count/"
+        "guest counts | room rate/room rates | delay/delays | tenure/tenures | experience/years of experience"
     )
 ]
 _TEXT_NOUNS = [
@@ -558,7 +644,17 @@ _TEXT_NOUNS = [
         "ticket ID/ticket IDs | order ID/order IDs | state/states | answer/answers | result/results | size/sizes | "
         "label/labels | title/titles | file name/file names | invoice number/invoice numbers | project/projects | "
         "owner/owners | stage/stages | task/tasks | note/notes | location/locations | brand/brands | model/models | "
-        "course/courses | employee/employees | surname/surnames | account code/account codes"
+        "course/courses | employee/employees | surname/surnames | account code/account codes | vendor/vendors | "
+        "client/clients | patient/patients | doctor/doctors | nurse/nurses | ward/wards | "
+        "teacher/teachers | subject/subjects | class/classes | athlete/athletes | club/clubs | venue/venues | "
+        "event/events | flight/flights | airline/airlines | route/routes | vehicle/vehicles | driver/drivers | "
+        "warehouse/warehouses | branch/branches | shop/shops | outlet/outlets | channel/channels | campaign/"
+        "campaigns | keyword/keywords | tag/tags | URL/URLs | domain/domains | username/usernames | user ID/"
+        "user IDs | role/roles | contract/contracts | policy/policies | risk level/risk levels | grade letter/"
+        "grade letters | material/materials | ingredient/ingredients | recipe/recipes | "
+        "book title/book titles | author/authors | genre/genres | language/languages | currency/currencies | "
+        "postcode/postcodes | zip code/zip codes | country code/country codes | "
+        "serial number/serial numbers | batch number/batch numbers | part number/part numbers | asset tag/asset tags"
     )
 ]
 _GENERIC_NUM = [
@@ -637,7 +733,15 @@ _LOCS = _p(
     "in column {col} | in col {col} | in column {col} only | in {range} | in range {range} | from {c1} to {c2} | "
     "for {range} | on sheet {sheet} | on the {sheet} sheet | in the {sheet} tab | in column {col} of {sheet} | "
     "in {col}:{col} | in the {cn} column | in this column | in the selection | in the selected range | "
-    "in my table | for the whole column | on sheet {sheet}, range {range} | across {range}"
+    "in my table | for the whole column | on sheet {sheet}, range {range} | across {range} | in the {CN} column | "
+    "in the {CN} column | in column {CN} | under the {CN} heading | in the '{CN}' column | in {CN}"
+)
+# Column headers as sheets spell them: words a request names its column by, never a value of the rule.
+_HEADERS = _p(
+    "Days Overdue | Qty | Amount Due | Unit Cost | Signed Off | Stage | Remarks | Delta | Target | Balance | Age | "
+    "Due Date | Discount | Margin | Code | Category | Q1 | FY24 | Net | % Change | Owner | Headcount | Hours | "
+    "Spend | Forecast | Actual | Tier | Grade | Team | Dept | Total | Sold | In Stock | Returned | Paid On | "
+    "Start Date | Shift | Sector | Segment | Verified"
 )
 _TYPOS = {
     "highlight": _p("higlight | hightlight | hilight"),
@@ -719,6 +823,8 @@ def render(spec: Spec) -> str:
 
 
 def _leaf(rng: random.Random, fam: str) -> Spec:
+    if (fam, "0") in _IMPLIED and rng.random() < 0.08:
+        return (fam, "0")
     if fam in _NUMERIC:
         return (fam, _number(rng))
     if fam in ("Between", "NotBetween"):
@@ -840,22 +946,33 @@ class _Req:
 
     rng: random.Random
     vals: list[tuple[str, str]] = field(default_factory=list)
+    implied: set[str] = field(default_factory=set)  # values the request implies but does not write (_IMPLIED)
 
     def val(self, plain: str, shown: str) -> str:
         self.vals.append((plain, shown))
         return f"\ue000{len(self.vals) - 1}\ue001"
 
-    def style(self) -> tuple[str, bool]:
-        """How to write the numbers of one condition: the percent sign's spelling, and thousands separators."""
-        return self.rng.choice(["%", "%", "%", "%", " percent", " %", " per cent"]), self.rng.random() < 0.3
+    def style(self) -> tuple[str, bool, str]:
+        """How to write the numbers of one condition: the percent sign's spelling, thousands separators, and a unit
+        or currency that the rule leaves out ("$250", "20 kg")."""
+        r = self.rng.random()
+        unit = _unit(self.rng) if r < 0.2 else ""
+        return self.rng.choice(["%", "%", "%", "%", " percent", " %", " per cent"]), self.rng.random() < 0.3, unit
 
-    def number(self, x: str, style: tuple[str, bool]) -> str:
+    def number(self, x: str, style: tuple[str, bool, str], first: bool = False) -> str:
+        """A number as the request shows it; `first` of two bounds takes a currency but no unit ("2 and 4 kg")."""
         n = x.rstrip("%")
         if x.endswith("%"):
             return self.val(n, n + style[0])
+        shown = n
         if style[1] and re.fullmatch(r"-?\d{4,}", n) and not 1900 <= abs(int(n)) <= 2100:
-            return self.val(n, f"{int(n):,}")
-        return self.val(n, n)
+            shown = f"{int(n):,}"
+        unit = style[2]
+        if unit.startswith(" "):
+            shown += "" if first else unit
+        elif unit and not n.startswith("-"):
+            shown = unit + shown
+        return self.val(n, shown)
 
     def text(self, t: str) -> str:
         q = self.rng.random()
@@ -882,13 +999,19 @@ def _leaf_cond(spec: Spec, req: _Req, negated: bool = False) -> _Cond | None:
     table = (_NOT if negated else _F).get(name)
     if table is None:
         return None
+    implied = None if negated or len(args) != 1 else _IMPLIED.get((name, args[0]))
+    if implied and req.rng.random() < 0.6:
+        req.implied.add(args[0])
+        return _Cond(dict(implied), "num", name in ("top", "bottom"))
     if name in _TEXTUAL:
         x, y, kind = req.text(args[0]), "", "text"
     elif name in ("top%", "bottom%"):
         x, y, kind = req.val(args[0][:-1], args[0][:-1]), "", "num"
     else:
         style = req.style()
-        x = req.number(args[0], style) if args else ""
+        if name in ("top", "bottom") or (any(a.startswith("-") for a in args) and not style[2].startswith(" ")):
+            style = (*style[:2], "")  # "the top 5 kg" is no count; "-5 and $10" mixes signs and currency
+        x = req.number(args[0], style, first=len(args) > 1) if args else ""
         y = req.number(args[1], style) if len(args) > 1 else ""
         kind = "num" if args else ("any" if name in ("Blanks", "Errors", "Duplicate", "Unique") else "num")
     forms = {k: _fill(v, x, y) for k, v in table.items()}
@@ -978,7 +1101,16 @@ def _cell_range(rng: random.Random) -> tuple[str, str, str]:
     return col, f"{col}{a}", f"{col}{a + rng.randint(5, 2000)}"
 
 
-def _location(rng: random.Random, nouns: list[tuple[str, str]]) -> str:
+def _header(rng: random.Random, nouns: list[tuple[str, str]], avoid: set[str]) -> str:
+    """A column's header, Title Case: none of the `avoid` words (the request's values, lower case)."""
+    for _ in range(10):
+        h = rng.choice(_HEADERS) if rng.random() < 0.5 else rng.choice(nouns)[0].title()
+        if not set(h.lower().split()) & avoid:
+            return h
+    return "Data"
+
+
+def _location(rng: random.Random, nouns: list[tuple[str, str]], avoid: set[str] = frozenset()) -> str:
     col, c1, c2 = _cell_range(rng)
     return (
         rng.choice(_LOCS)
@@ -988,6 +1120,7 @@ def _location(rng: random.Random, nouns: list[tuple[str, str]]) -> str:
         .replace("{col}", col)
         .replace("{sheet}", rng.choice(_SHEETS))
         .replace("{cn}", rng.choice(nouns)[0])
+        .replace("{CN}", _header(rng, nouns, avoid))
     )
 
 
@@ -1022,9 +1155,9 @@ _PRED_LINKS = _p(
 )
 
 
-def _np(cond: _Cond, rng: random.Random) -> tuple[str, bool | None]:
+def _np(cond: _Cond, rng: random.Random, avoid: set[str]) -> tuple[str, bool | None]:
     """A noun phrase that names the cells the condition picks, and whether it is plural (None: a bare body such as
-    "> 500", which takes no verb)."""
+    "> 500", which takes no verb); a column it names by its header has none of the `avoid` words."""
     f = cond.forms
     domain, _ = _nouns(cond.kind)
     slots = [
@@ -1048,7 +1181,8 @@ def _np(cond: _Cond, rng: random.Random) -> tuple[str, bool | None]:
         cn = rng.choice(domain)[0]
         if slot == "with":
             return f"{head} with {_a(cn)} {cn} {rng.choice(f['post'])}", True
-        subj = rng.choice([f"the {cn}", cn, "the value", "the cell", "the cell value", f"the {cn} value"])
+        head_cn = _header(rng, domain, avoid)
+        subj = rng.choice([f"the {cn}", cn, "the value", "the cell", "the cell value", f"the {cn} value", head_cn])
         conn = rng.choice(["where", "where", "when", "if"] + (["whose"] if not subj.startswith("the") else []))
         if conn == "whose":
             conn, subj = "whose", cn
@@ -1075,10 +1209,10 @@ def _style(rng: random.Random, s: str) -> str:
     return re.sub(r"\b([Aa]) (?=amber|orange)", r"\1n ", s)
 
 
-def _condition_request(cond: _Cond, rng: random.Random) -> str:
-    np, plural = _np(cond, rng)
+def _condition_request(cond: _Cond, rng: random.Random, avoid: set[str]) -> str:
+    np, plural = _np(cond, rng, avoid)
     bare = plural is None
-    loc = _location(rng, _nouns(cond.kind)[0]) if rng.random() < 0.3 else ""
+    loc = _location(rng, _nouns(cond.kind)[0], avoid) if rng.random() < 0.3 else ""
     loc_first = loc and rng.random() < 0.25
     if loc and not loc_first:
         np = f"{np} {loc}"
@@ -1148,8 +1282,9 @@ def _surface(s: str, rng: random.Random) -> str:
     return s
 
 
-def describe(spec: Spec, rng: random.Random) -> str | None:
-    """A request for the rule a spec stands for, or None when the grammar has no words for it."""
+def describe(spec: Spec, rng: random.Random) -> tuple[str, frozenset[str]] | None:
+    """A request for the rule a spec stands for, with the values it implies without writing them (_IMPLIED); None
+    when the grammar has no words for the rule."""
     req = _Req(rng)
     if spec[0] in _SCALE_NAMES:
         s = _scale_request(spec[0], rng)
@@ -1157,15 +1292,15 @@ def describe(spec: Spec, rng: random.Random) -> str | None:
         cond = _cond_of(spec, req)
         if cond is None:
             return None
-        s = _condition_request(cond, rng)
-    return req.finish(_surface(s, rng))
+        s = _condition_request(cond, rng, {w for plain, _ in req.vals for w in plain.lower().split()})
+    return req.finish(_surface(s, rng)), frozenset(req.implied)
 
 
-def _mentions_values(rule: str, request: str) -> bool:
+def _mentions_values(rule: str, request: str, implied: frozenset[str] = frozenset()) -> bool:
     """Every number and text operand of the rule is written in the request (a number perhaps with thousands
-    separators)."""
+    separators), but for the values the request implies."""
     flat = re.sub(r"(?<=\d),(?=\d{3})", "", request)
-    return all(rule[a:b] in request or rule[a:b] in flat for _, a, b in grammar.values(rule))
+    return all(rule[a:b] in request or rule[a:b] in flat or rule[a:b] in implied for _, a, b in grammar.values(rule))
 
 
 def _describable(rules: list[str]) -> list[Spec]:
@@ -1185,7 +1320,7 @@ def synth_pairs(n: int, seed: int = 0, rules: list[str] | None = None) -> list[t
     """n (request, rule) pairs: rules drawn from the grammar over every function the interpreter runs, and, when
     `rules` is given (e.g. the lines of cf_pretrain.txt), about a third of them described from those rules where the
     grammar can describe them. Every rule is valid and evaluable, and every value of a rule is written in its
-    request. Deterministic for a given seed."""
+    request, but for the values of _IMPLIED's phrasings ("negative" for 0). Deterministic for a given seed."""
     rng = random.Random(seed)
     given = _describable(rules) if rules else []
     out: list[tuple[str, str]] = []
@@ -1194,8 +1329,11 @@ def synth_pairs(n: int, seed: int = 0, rules: list[str] | None = None) -> list[t
             break
         spec = rng.choice(given) if given and rng.random() < 1 / 3 else sample_spec(rng)
         rule = render(spec)
-        request = describe(spec, rng)
-        if request is None or not grammar.valid(rule) or not evaluable(rule) or not _mentions_values(rule, request):
+        described = describe(spec, rng)
+        if described is None or not grammar.valid(rule) or not evaluable(rule):
+            continue
+        request, implied = described
+        if not _mentions_values(rule, request, implied):
             continue
         out.append((request, rule))
     return out

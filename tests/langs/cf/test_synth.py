@@ -7,9 +7,10 @@ from collections import Counter
 import pytest
 
 from cfusion import langs
+from cfusion.data.slots import copied_spans
 from cfusion.langs.cf.grammar import normalise, values
 from cfusion.langs.cf.interpret import evaluable, parse
-from cfusion.langs.cf.synth import synth_pairs
+from cfusion.langs.cf.synth import _IMPLIED, synth_pairs
 
 FAMILIES = {
     "GreaterThan", "LessThan", "GreaterThanEqual", "LessThanEqual", "Between", "NotBetween", "Equals", "NotEquals",
@@ -56,11 +57,31 @@ def test_every_family_appears(pairs):
     assert FAMILIES <= set(seen), FAMILIES - set(seen)
 
 
-def test_values_are_written_in_the_request(pairs):
+def test_values_are_written_in_the_request_unless_implied(pairs):
+    implied = 0
     for request, rule in pairs:
         flat = re.sub(r"(?<=\d),(?=\d{3})", "", request)  # "1,500" in a request is 1500 in the rule
         for kind, a, b in values(rule):
-            assert rule[a:b] in request or (kind == "number" and rule[a:b] in flat), (request, rule, rule[a:b])
+            if rule[a:b] in request or (kind == "number" and rule[a:b] in flat):
+                continue
+            # "negative numbers" is LessThan(0), "the highest price" top(1): only _IMPLIED's rules may leave one out
+            assert any(f"{name}({value})" in rule and value == rule[a:b] for name, value in _IMPLIED), (request, rule)
+            implied += 1
+    assert implied >= 20
+
+
+def test_units_and_headers_are_not_values(pairs):
+    """A unit or currency around a number ("20 kg", "$250") and a column's header ("in the Days Late column") are in
+    requests but never in the rule, so that the value tagger learns to leave them out of the values it marks."""
+    unit = re.compile(r"(?<=\d) (kg|days|hours|points|units|GB)\b|[$£€](?=\d)")
+    header = re.compile(r"in the ([A-Z][\w ]*) column|under the ([A-Z][\w ]*) heading")
+    seen = Counter()
+    for request, rule in pairs:
+        marks = [m.span() for m in unit.finditer(request)] + [m.span(m.lastindex) for m in header.finditer(request)]
+        for s, e in marks:
+            seen["unit" if unit.match(request, s) else "header"] += 1
+            assert not any(a < e and s < b for a, b in copied_spans(request, rule, "cf")), (request, rule)
+    assert seen["unit"] >= 40 and seen["header"] >= 20, seen
 
 
 def test_requests_are_varied(pairs):
