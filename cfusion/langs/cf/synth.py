@@ -955,8 +955,7 @@ class _Req:
     def style(self) -> tuple[str, bool, str]:
         """How to write the numbers of one condition: the percent sign's spelling, thousands separators, and a unit
         or currency that the rule leaves out ("$250", "20 kg")."""
-        r = self.rng.random()
-        unit = _unit(self.rng) if r < 0.2 else ""
+        unit = _unit(self.rng) if self.rng.random() < 0.2 else ""
         return self.rng.choice(["%", "%", "%", "%", " percent", " %", " per cent"]), self.rng.random() < 0.3, unit
 
     def number(self, x: str, style: tuple[str, bool, str], first: bool = False) -> str:
