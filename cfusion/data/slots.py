@@ -93,3 +93,9 @@ def slot_pair(request: str, code: str, lang: str, copied: bool = False) -> tuple
 def fill(code: str, values: list[str]) -> str:
     """Generated code with its slots filled by the request's values; a slot past them stays as written."""
     return _SLOT.sub(lambda m: values[int(m.group(1))] if int(m.group(1)) < len(values) else m.group(0), code)
+
+
+def unfilled(code: str, values: list[str]) -> bool:
+    """Whether `code` names a slot past the request's values: one that `fill` leaves as written (`top(V1)` for a
+    request of one value), which no request gave and no user could run."""
+    return any(int(m.group(1)) >= len(values) for m in _SLOT.finditer(code))

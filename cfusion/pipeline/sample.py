@@ -12,7 +12,7 @@ from cfusion.core.diffusion import Schedule
 from cfusion.core.graphs import StepGraph
 from cfusion.core.model import CodeFusion
 from cfusion.core.tokenizer import PAD_ID, CodeTokenizer
-from cfusion.data.slots import fill
+from cfusion.data.slots import fill, unfilled
 from cfusion.pipeline.candidate import Candidate
 
 
@@ -104,17 +104,19 @@ def candidates(
 ) -> dict[str, Candidate]:
     """One request's samples (its `rows` of ids and scores, on the CPU) as candidates by code: votes count the
     samples that gave a code, and its score is the best of theirs. Empty samples are dropped. `values`: the
-    request's values, filled into the slots of a model with value slots (cfusion.data.slots)."""
+    request's values, filled into the slots of a model with value slots (cfusion.data.slots); a sample naming a slot
+    that the request has no value for is not valid, so it ranks after every valid candidate."""
     found: dict[str, Candidate] = {}
     for row in rows:
         code, score = cut(tok, ids[row], scores[row])
+        empty = False
         if values is not None:
-            code = fill(code, values)
+            code, empty = fill(code, values), unfilled(code, values)
         if not code:
             continue
         c = found.get(code)
         if c is None:
-            found[code] = Candidate(code, score, 1, usable(code))
+            found[code] = Candidate(code, score, 1, usable(code) and not empty)
         else:
             c.votes += 1
             c.score = max(c.score, score)

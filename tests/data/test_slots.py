@@ -1,6 +1,11 @@
 """Value slots: a request's numbers and quoted text become V0, V1 ...; training pairs and generated code follow."""
 
-from cfusion.data.slots import copied_spans, fill, slot_pair, slot_request
+import torch
+
+from cfusion.core.tokenizer import PAD_ID, CodeTokenizer
+from cfusion.data.slots import copied_spans, fill, slot_pair, slot_request, unfilled
+from cfusion.langs.cf.grammar import valid
+from cfusion.pipeline.sample import candidates
 
 
 def test_numbers_and_quoted_text_become_slots_in_order_of_first_appearance():
@@ -61,3 +66,19 @@ def test_fill_puts_the_values_back_and_leaves_unknown_slots():
     request, code = "between 10 and 2000", "Between(10,2000)"
     slotted, values = slot_request(request)
     assert fill(slot_pair(request, code, "cf")[1], values) == code
+
+
+def test_a_slot_past_the_values_is_unfilled():
+    assert not unfilled("Between(V0,V1)", ["689", "927"])
+    assert unfilled("Top(V1)", ["3"])
+    assert unfilled("V0", [])
+    assert not unfilled("CV1 + V1x", [])  # only whole slots
+
+
+def test_a_sample_with_an_unfilled_slot_is_no_valid_candidate():
+    tok = CodeTokenizer.train(["Top(V0)", "Top(V1)", "GreaterThan(V0)"] * 20, 300)
+    rows = [tok.encode(c) + [PAD_ID] for c in ("Top(V1)", "Top(V0)")]
+    ids = torch.tensor(rows)
+    found = candidates(tok, ids, torch.zeros(ids.shape), range(2), valid, ["3"])
+    assert {c: x.valid for c, x in found.items()} == {"Top(V1)": False, "Top(3)": True}
+    assert valid("Top(V1)")  # what the grammar alone would have let through
