@@ -6,7 +6,9 @@ Usage: python benchmarks/lang_dev.py MODEL DATA.jsonl --lang python [--steps 10 
 MODEL holds the model and the memory to recall from (for dev: a memory of the train split less dev, so that no dev
 request is remembered). Rows, each k = 5, seed 0, on this machine's CPU:
 - nn: the commands of the k nearest known requests (MiniLM cosine), nearest first: lookup, no model;
+- nn-literals: the same, each command with the request's values carried in (the pack's edit stage);
 - model@S: the diffusion model alone at S denoising steps, no recall;
+- model-neighbours@S: a retrieval-aware model's own samples, reading the nearest recalled pairs (none shown);
 - pipeline@S: the model's samples and the recalled commands, ranked as `cfusion gen` ranks them;
 - pipeline-norerank@S: the same without the reranker (when the folder has one), to see what it adds.
 The table prints last; --out keeps every metric.
@@ -35,10 +37,33 @@ SHOWN = {
 }
 
 
-def nearest(net, tok, memory, pairs, lang: str, k: int) -> dict:
+def nearest(net, tok, memory, pairs, lang: str, k: int, literals: bool = False) -> dict:
+    """The nn row; with `literals`, each known command takes the request's values as the pack's edit stage gives
+    them (Rules.adapt)."""
     t0 = time.perf_counter()
-    cands = nearest_neighbour(Generator(net, tok, "torch", False, memory), [p.nl for p in pairs], lang, k)
+    adapt = None
+    if literals:
+
+        def adapt(request, code, known):
+            rule = langs.get(lang).rules(request).adapt
+            return rule(code, known) if rule else code
+
+    cands = nearest_neighbour(Generator(net, tok, "torch", False, memory), [p.nl for p in pairs], lang, k, adapt)
     metrics = score_topk(cands, [[p.code, *p.refs] for p in pairs], lang, cells=[p.cells for p in pairs])
+    ms = 1000 * (time.perf_counter() - t0) / len(pairs)
+    return {"metrics": {key: round(v, 2) for key, v in metrics.items()}, "ms_per_request": round(ms, 1)}
+
+
+def own_samples(net, tok, memory, pairs, a, steps: int) -> dict:
+    """The model-neighbours row: the samples alone, by votes then score, of a model reading its recalled pairs."""
+    t0 = time.perf_counter()
+    gen = Generator(net, tok, "torch", False, memory, int8=a.int8)
+    cands = []
+    for i in range(0, len(pairs), 16):
+        for found, _ in gen.pools([p.nl for p in pairs[i : i + 16]], a.lang, a.k, steps, recall=a.recall):
+            sampled = sorted((c for c in found if c.votes), key=lambda c: (-c.votes, -c.score))
+            cands.append([c.code for c in sampled])
+    metrics = score_topk(cands, [[p.code, *p.refs] for p in pairs], a.lang, cells=[p.cells for p in pairs])
     ms = 1000 * (time.perf_counter() - t0) / len(pairs)
     return {"metrics": {key: round(v, 2) for key, v in metrics.items()}, "ms_per_request": round(ms, 1)}
 
@@ -69,7 +94,11 @@ def main() -> None:
     results = {}
     if "nn" in rows and memory is not None:
         results["nn"] = nearest(net, tok, memory, pairs, a.lang, a.k)
+    if "nn-literals" in rows and memory is not None:
+        results["nn-literals"] = nearest(net, tok, memory, pairs, a.lang, a.k, literals=True)
     for steps in a.steps:
+        if "model-neighbours" in rows and memory is not None:
+            results[f"model-neighbours@{steps}"] = own_samples(net, tok, memory, pairs, a, steps)
         variants = []
         if "model" in rows:
             variants.append((f"model@{steps}", Generator(net, tok, "torch", False, int8=a.int8), 0))

@@ -12,7 +12,7 @@ marks (cfusion.core.tagger). Never by a list of English words.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cfusion import langs
 
@@ -38,6 +38,11 @@ def _found(request: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, in
         if s < e and all(e <= a or s >= b for a, b, _, _ in out):
             out.append((s, e, request[s:e], ""))
     return sorted(out)
+
+
+def blank(request: str) -> str:
+    """The request with each value found by form written as `x` (quotes kept): what it asks, whatever it names."""
+    return _VALUE.sub(lambda m: f"{m.group(1)}x{m.group(1)}" if m.group(2) is not None else "x", request)
 
 
 def form_ranges(request: str) -> list[tuple[int, int]]:
@@ -88,6 +93,22 @@ def slot_pair(request: str, code: str, lang: str, copied: bool = False) -> tuple
     that the code copies are slots too."""
     slotted, values = slot_request(request, copied_spans(request, code, lang) if copied else ())
     return slotted, slot_code(code, request, values, lang)
+
+
+def carry(request: str, code: str, known: str, lang: str, cast: Callable[[str, str], str] | None = None) -> str:
+    """A recalled `code`, the answer to the `known` request, with this request's values in place of the known one's:
+    the known request's k-th value (by form, slot_request) becomes this request's k-th wherever the code uses it
+    (Language.values), and a known value past this request's stays. `cast(value, kind)` writes a value for the
+    kind of place it takes ("name", "string", "number"). `sort list `xs` by key 'age'` recalled for `sort list
+    `people` by key 'name'` gives `people.sort(key=lambda d: d['name'])`."""
+    _, theirs = slot_request(known)
+    _, mine = slot_request(request)
+    spans = langs.get(lang).values(code, known)
+    kinds: dict[str, str] = {}
+    for kind, s, e in spans:
+        kinds.setdefault(code[s:e], kind)
+    new = {v: cast(mine[i], kinds[v]) if cast else mine[i] for i, v in enumerate(theirs[: len(mine)]) if v in kinds}
+    return rewrite(code, spans, new) if new else code
 
 
 def fill(code: str, values: list[str]) -> str:

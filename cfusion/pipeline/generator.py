@@ -25,6 +25,22 @@ from cfusion.recall.memory import Memory, mean_pool
 from cfusion.recall.reranker import Reranker
 from cfusion.recall.sketch import Sketch
 
+REDRAWS = 2  # more draws of k samples for a request that has no usable candidate (Generator.generate)
+
+
+def merged(first: list[Candidate], then: list[Candidate]) -> list[Candidate]:
+    """One request's candidates from two draws: a code given by both keeps one candidate, their votes added and the
+    better score; recalled pairs are the same in both."""
+    out = {c.code: c for c in first}
+    for c in then:
+        mine = out.get(c.code)
+        if mine is None:
+            out[c.code] = c
+        elif c.votes:
+            scores = [x for x in (mine.score, c.score) if x is not None]
+            out[c.code] = dataclasses.replace(mine, votes=mine.votes + c.votes, score=max(scores))
+    return list(out.values())
+
 
 def load_recall(folder, minilm) -> tuple[Memory | None, Reranker | None, Sketch | None]:
     """A model folder's memory and, when it has one, its reranker (over the model's `minilm`) and sketch: what
@@ -174,8 +190,19 @@ class Generator:
     ) -> list[list[Candidate]]:
         """The k answers per request: its candidates (pools: k samples and, when the model has a memory, the
         `recall` nearest known pairs), ranked with the request's literals carried into the recalled commands
-        (answers) unless `literals` is off. trace: as pools fills it."""
+        (answers) unless `literals` is off. trace: as pools fills it.
+
+        A request with no usable candidate draws k more samples, with the next seed, up to REDRAWS times: a model
+        unsure of a rule's spelling often gets it right in another draw (`colour the lowest price`: four votes for
+        an invalid `bottom(Scale()` in one draw, `bottom(1)` in the next). Votes then count over all its draws."""
         found = self.pools(requests, lang, k, steps, seed, eta, clamp, recall, trace)
+        for draw in range(1, REDRAWS + 1):
+            empty = [i for i, (cs, _) in enumerate(found) if not any(c.valid for c in cs)]
+            if not empty:
+                break
+            more = self.pools([requests[i] for i in empty], lang, k, steps, seed + draw, eta, clamp, recall)
+            for i, (cs, _) in zip(empty, more):
+                found[i] = (merged(found[i][0], cs), found[i][1])
         return [answers(c, r, lang, k, sk, literals, self.weights) for r, (c, sk) in zip(requests, found)]
 
     @torch.no_grad()

@@ -3,7 +3,7 @@
 import torch
 
 from cfusion.core.tokenizer import PAD_ID, CodeTokenizer
-from cfusion.data.slots import copied_spans, fill, slot_pair, slot_request, unfilled
+from cfusion.data.slots import blank, carry, copied_spans, fill, slot_pair, slot_request, unfilled
 from cfusion.langs.cf.grammar import valid
 from cfusion.pipeline.sample import candidates
 
@@ -82,3 +82,16 @@ def test_a_sample_with_an_unfilled_slot_is_no_valid_candidate():
     found = candidates(tok, ids, torch.zeros(ids.shape), range(2), valid, ["3"])
     assert {c: x.valid for c, x in found.items()} == {"Top(V1)": False, "Top(3)": True}
     assert valid("Top(V1)")  # what the grammar alone would have let through
+
+
+def test_carry_puts_the_requests_values_where_the_known_ones_stood():
+    known, code = "color cells between 10 and 20", "Between(10,20)"
+    assert carry("color cells between 5 and 7.5", code, known, "cf") == "Between(5,7.5)"
+    assert carry("color cells between two values", code, known, "cf") == code  # no value to carry
+    cast = lambda value, kind: f"<{value}>"  # noqa: E731
+    assert carry("sort `ys`", "xs.sort()", "sort `xs`", "python", cast) == "<ys>.sort()"
+
+
+def test_blank_writes_each_value_as_x_and_keeps_the_quotes():
+    assert blank("sort list `people` by key 'name', first 5") == "sort list `x` by key 'x', first x"
+    assert blank("the client's rows") == "the client's rows"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from cfusion.langs.base import Language, Metrics
 from cfusion.langs.cf import grammar
-from cfusion.langs.cf.interpret import canonical_match, cell_text, exec_match, value_column
+from cfusion.langs.cf.interpret import canonical_match, cell_text, exec_match, unknown_calls, value_column
 
 
 class CF(Language):
@@ -20,6 +20,10 @@ class CF(Language):
 
     def valid(self, code: str) -> bool:
         return grammar.valid(code)
+
+    def usable(self, code: str) -> bool:
+        """Valid, and calls no function that conditional formatting lacks (a sample's `bottomorScale()` parses)."""
+        return grammar.valid(code) and not unknown_calls(code)
 
     def maskable_spans(self, code: str) -> list[tuple[int, int]]:
         return grammar.maskable_spans(code)

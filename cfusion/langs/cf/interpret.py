@@ -468,6 +468,16 @@ def highlights(rule: str, cells: Sequence[object], columns: Sequence[Sequence[ob
     return _eval(call, _Env(own, table))
 
 
+def unknown_calls(rule: str) -> list[str]:
+    """The functions the rule calls that this interpreter does not know (`bottomorScale()`), as written; [] also for
+    a rule it cannot read as calls."""
+    try:
+        call = parse(rule)
+    except CFError:
+        return []
+    return [c.name for c in call.walk() if c.key not in FUNCTIONS]
+
+
 def evaluable(rule: str) -> bool:
     """The rule can be run on a single column (highlights raises no CFError)."""
     try:

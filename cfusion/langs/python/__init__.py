@@ -3,7 +3,8 @@ CodeBLEU."""
 
 from __future__ import annotations
 
-from cfusion.langs.base import Language, Metrics
+from cfusion.data import slots
+from cfusion.langs.base import Language, Metrics, Rules
 from cfusion.langs.python import metrics, syntax
 
 
@@ -22,6 +23,20 @@ class Python(Language):
 
     def values(self, code: str, request: str = "") -> list[tuple[str, int, int]]:
         return syntax.values(code, request)
+
+    def skeleton(self, request: str) -> str:
+        return slots.blank(request)
+
+    def rules(self, request: str, literals: bool = True) -> Rules:
+        """A recalled snippet takes the request's values: the names, strings and numbers that its known request
+        quotes or writes become this request's, in the order each request gives them (slots.carry); a snippet that
+        would no longer parse stays as it was."""
+
+        def adapt(code: str, known: str) -> str:
+            carried = slots.carry(request, code, known, self.name, syntax.cast)
+            return carried if syntax.valid(carried) else code
+
+        return Rules(adapt=adapt if literals else None)
 
     def metrics(self) -> Metrics:
         corpus = {"conala_bleu": metrics.CONALA_BLEU, "sacrebleu": metrics.SACRE_BLEU, "codebleu": metrics.CODEBLEU}

@@ -60,7 +60,21 @@ def tokens(code: str) -> list[str]:
     return _PY_TOKEN.findall(code)
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _QUOTED = re.compile(r"""[`'"]([^\W\d]\w*)[`'"]""")
+
+
+def cast(value: str, kind: str) -> str:
+    """A request's value written for the place it takes in code (slots.carry): where a name or a number stood, a
+    value that is neither (`'https://example.com/'`, `'Y M d'`) becomes a string literal; a string's contents and
+    anything else stay as written."""
+    if (
+        kind in ("name", "number")
+        and not _NUMBER.fullmatch(value)
+        and not all(p.isidentifier() for p in value.split("."))
+    ):
+        return repr(value)
+    return value
 
 
 def values(code: str, request: str = "") -> list[tuple[str, int, int]]:

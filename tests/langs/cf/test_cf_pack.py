@@ -53,3 +53,20 @@ def test_exact_match_ignores_case_and_spaces_around_punctuation():
     cf = langs.get("cf")
     assert cf.exact("between(1 , 5)", ["Between(1,5)"]) == 1.0
     assert cf.exact("TextEquals(In Progress)", ["TextEquals(InProgress)"]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "rule, ok",
+    [
+        ("bottom(1)", True),
+        ("AND(GreaterThanEqual(25),NOT(TextContains(TELECON (ALL))))", True),
+        ("cellValue > 10", True),  # not read as calls: the grammar decides
+        ("Between(c[0], 9, 18)", True),
+        ("bottomorScale()", False),  # parses, but no such rule
+        ("OR(LessThan(1),Colourful(2))", False),
+    ],
+)
+def test_a_usable_rule_calls_only_functions_the_interpreter_knows(rule, ok):
+    cf = langs.get("cf")
+    assert cf.valid(rule)
+    assert cf.usable(rule) is ok
