@@ -109,14 +109,14 @@ def candidates(
     found: dict[str, Candidate] = {}
     for row in rows:
         code, score = cut(tok, ids[row], scores[row])
-        empty = False
+        gap = values is not None and unfilled(code, values)  # a slot the request has no value for
         if values is not None:
-            code, empty = fill(code, values), unfilled(code, values)
+            code = fill(code, values)
         if not code:
             continue
         c = found.get(code)
         if c is None:
-            found[code] = Candidate(code, score, 1, usable(code) and not empty)
+            found[code] = Candidate(code, score, 1, usable(code) and not gap)
         else:
             c.votes += 1
             c.score = max(c.score, score)
